@@ -1,0 +1,98 @@
+# nagare — `make run` and `make test` are all the set-up anyone needs.
+#
+#   make            build build/nagare
+#   make run        install what is missing, build, serve on the default store
+#   make test       install, build, run unit, integration, crash and short fuzz tests
+#   make sanitize   ASan/UBSan build of everything, then the unit and integration tests
+#   make fuzz       build the libFuzzer drivers (FUZZ_SECONDS=N make fuzz-run runs them)
+#   make bench      nagare against its peers and the loopback HTTP ceiling
+#   make format     clang-format every C file
+
+CC       ?= cc
+BUILD    ?= build
+PKGS     := libuv jansson sqlite3 openssl libzip
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+OPT      ?= -O2 -g
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
+
+LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 5
+
+.PHONY: all deps run test unit integration crash sanitize fuzz fuzz-run bench format clean
+
+all: $(BUILD)/nagare
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libnagare.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nagare: $(BUILD)/src/main.o $(BUILD)/libnagare.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnagare.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnagare.a $(LDLIBS) -lcmocka
+
+run: deps all
+	$(BUILD)/nagare serve
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	@tests/integration/run.sh $(BUILD)/nagare
+
+crash: all
+	@tests/integration/crash.sh $(BUILD)/nagare
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory crash
+	@$(MAKE) --no-print-directory fuzz-run
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    all unit
+	@ASAN_OPTIONS=detect_leaks=1 tests/integration/run.sh build/asan/nagare
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+	    OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libnagare.a
+	@mkdir -p build/fuzz/bin
+	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	    clang -std=gnu11 -O1 -g -Isrc -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    $$(pkg-config --cflags $(PKGS)) $$f build/fuzz/libnagare.a $(LDLIBS) -o build/fuzz/bin/$$n; done
+
+fuzz-run: fuzz
+	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); c=fuzz/corpus/$${n#fuzz_}; \
+	    mkdir -p build/fuzz/work/$$n; echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
+	    build/fuzz/bin/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	    build/fuzz/work/$$n $$c 2>&1 | tail -n 2; done
+
+bench: deps all
+	@bench/run.sh $(BUILD)/nagare
+
+format:
+	clang-format -i $$(find src tests fuzz bench -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
