@@ -37,16 +37,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libnagare.a: $(LIB_OBJS)
+# One relocatable object rather than an ar archive: ar keeps basenames only,
+# and two folders may hold files of the same name.
+$(BUILD)/libnagare.o: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	ld -r -o $@ $^
 
-$(BUILD)/nagare: $(BUILD)/src/main.o $(BUILD)/libnagare.a
+$(BUILD)/nagare: $(BUILD)/src/main.o $(BUILD)/libnagare.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnagare.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnagare.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnagare.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnagare.o $(LDLIBS) -lcmocka
 
 run: deps all
 	$(BUILD)/nagare serve
@@ -74,11 +76,11 @@ sanitize: deps
 
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
-	    OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libnagare.a
+	    OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libnagare.o
 	@mkdir -p build/fuzz/bin
 	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	    clang -std=gnu11 -O1 -g -Isrc -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	    $$(pkg-config --cflags $(PKGS)) $$f build/fuzz/libnagare.a $(LDLIBS) -o build/fuzz/bin/$$n; done
+	    $$(pkg-config --cflags $(PKGS)) $$f build/fuzz/libnagare.o $(LDLIBS) -o build/fuzz/bin/$$n; done
 
 fuzz-run: fuzz
 	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); c=fuzz/corpus/$${n#fuzz_}; \

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt,
+                                                       va_list ap)
 {
     fprintf(stderr, "nagare: %s", level);
     vfprintf(stderr, fmt, ap);

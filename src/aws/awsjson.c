@@ -1,0 +1,129 @@
+/*
+ * awsjson — the AWS JSON 1.0/1.1 protocol: parse and validate, dump, errors.
+ *
+ * Input is checked against the operation's input shape: types must match
+ * (a string where an integer belongs is a SerializationException, as AWS's
+ * JSON services answer) and required members must be present. Unknown members
+ * are ignored, as AWS does. See codec.h.
+ */
+#include "aws/codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int type_ok(const model_shape_t *sh, const json_t *v)
+{
+    switch (sh->type) {
+    case MODEL_STRUCTURE:
+    case MODEL_MAP:
+        return json_is_object(v);
+    case MODEL_LIST:
+        return json_is_array(v);
+    case MODEL_STRING:
+    case MODEL_BLOB:
+        return json_is_string(v);
+    case MODEL_INTEGER:
+    case MODEL_LONG:
+        return json_is_integer(v);
+    case MODEL_BOOLEAN:
+        return json_is_boolean(v);
+    case MODEL_TIMESTAMP:
+    case MODEL_DOUBLE:
+        return json_is_number(v);
+    }
+    return 0;
+}
+
+static int validate(const model_service_t *svc, int idx, const char *path, const json_t *v,
+                    aws_error_t *err, int depth)
+{
+    const model_shape_t *sh = model_shape(svc, idx);
+    if (json_is_null(v))
+        return 0;
+    if (depth > 32 || !type_ok(sh, v))
+        return aws_error_set(err, 400, "SerializationException",
+                             "Start of structure or map found where not expected at %s.", path);
+    if (sh->type == MODEL_STRUCTURE) {
+        for (int i = 0; i < sh->n_members; i++) {
+            const model_member_t *m = &sh->members[i];
+            const json_t *mv = json_object_get(v, m->name);
+            if (!mv) {
+                if (m->required)
+                    return aws_error_set(err, 400, "MissingParameter",
+                                         "The request must contain the parameter %s.", m->name);
+                continue;
+            }
+            if (validate(svc, m->shape, m->name, mv, err, depth + 1) < 0)
+                return -1;
+        }
+    } else if (sh->type == MODEL_LIST) {
+        size_t i;
+        const json_t *el;
+        json_array_foreach(v, i, el) if (validate(svc, sh->member, path, el, err, depth + 1) < 0)
+            return -1;
+    } else if (sh->type == MODEL_MAP) {
+        const char *k;
+        const json_t *mv;
+        json_object_foreach((json_t *)v, k, mv)
+        {
+            if (validate(svc, sh->value, k, mv, err, depth + 1) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int codec_json_decode(const model_service_t *svc, const model_op_t *op, const char *body,
+                      size_t len, json_t **out, aws_error_t *err)
+{
+    json_error_t jerr;
+    json_t *v;
+    if (len == 0) {
+        v = json_object();
+    } else {
+        v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        if (!v)
+            return aws_error_set(err, 400, "SerializationException",
+                                 "Could not parse request body: %s (line %d, column %d).",
+                                 jerr.text, jerr.line, jerr.column);
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return aws_error_set(err, 400, "SerializationException",
+                             "Request body must be a JSON object.");
+    }
+    if (op->input >= 0 && validate(svc, op->input, op->name, v, err, 0) < 0) {
+        json_decref(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void codec_json_encode(const json_t *output, buf_t *out)
+{
+    if (!output) {
+        buf_puts(out, "{}");
+        return;
+    }
+    char *s = json_dumps(output, JSON_COMPACT);
+    buf_puts(out, s ? s : "{}");
+    free(s);
+}
+
+void codec_json_error(const model_service_t *svc, const aws_error_t *err, buf_t *out, char *hdr,
+                      size_t hdrlen)
+{
+    json_t *e = json_object();
+    char type[256];
+    /* AWS's JSON services qualify the code with the service's namespace; the
+     * SDKs take what follows '#'. */
+    snprintf(type, sizeof(type), "com.amazonaws.%s#%s", svc ? svc->name : "coral", err->code);
+    json_object_set_new(e, "__type", json_string(type));
+    json_object_set_new(e, "message", json_string(err->message));
+    codec_json_encode(e, out);
+    json_decref(e);
+    snprintf(hdr, hdrlen, "%s;%s", codec_error_query_code(svc, err),
+             err->sender ? "Sender" : "Receiver");
+}

@@ -1,0 +1,331 @@
+/*
+ * gateway — route, decode, authenticate, authorize, handle, persist, encode.
+ * See gateway.h for the contract. Nothing here knows a service's semantics.
+ */
+#include "aws/gateway.h"
+#include "aws/sigv4.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "iam/authz.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_SERVICES 8
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+struct aws_gateway {
+    aws_gateway_config_t cfg;
+    const aws_service_t *services[MAX_SERVICES];
+    size_t n_services;
+    sigv4_key_cache_t *keys;
+    uint64_t requests;
+};
+
+/* The HTTP server's header view and SigV4's are the same layout: the router
+ * hands one to the other without copying. */
+_Static_assert(sizeof(http_header_t) == sizeof(sigv4_header_t), "header layouts differ");
+_Static_assert(offsetof(http_header_t, value_len) == offsetof(sigv4_header_t, value_len),
+               "header layouts differ");
+
+aws_gateway_t *aws_gateway_new(const aws_gateway_config_t *cfg)
+{
+    aws_gateway_t *gw = xcalloc(1, sizeof(*gw));
+    gw->cfg = *cfg;
+    gw->keys = sigv4_key_cache_new();
+    return gw;
+}
+
+void aws_gateway_free(aws_gateway_t *gw)
+{
+    if (!gw)
+        return;
+    sigv4_key_cache_free(gw->keys);
+    free(gw);
+}
+
+void aws_gateway_add_service(aws_gateway_t *gw, const aws_service_t *svc)
+{
+    if (gw->n_services < MAX_SERVICES)
+        gw->services[gw->n_services++] = svc;
+}
+
+uint64_t aws_gateway_requests(const aws_gateway_t *gw)
+{
+    return gw->requests;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+/* The service named in the SigV4 credential scope (".../<region>/<service>/aws4_request"). */
+static const aws_service_t *service_from_scope(const aws_gateway_t *gw, const http_request_t *req)
+{
+    size_t len;
+    const char *v = http_request_header(req, "authorization", &len);
+    const char *cred = NULL, *end;
+    if (v) {
+        cred = memmem(v, len, "Credential=", 11);
+        end = v + len;
+    } else if (req->query) {
+        cred = memmem(req->query, req->query_len, "X-Amz-Credential=", 17);
+        end = req->query + req->query_len;
+    }
+    for (size_t i = 0; cred && i < gw->n_services; i++) {
+        const char *name = gw->services[i]->name;
+        char pat[80];
+        int n = snprintf(pat, sizeof(pat), v ? "/%s/aws4_request" : "%%2F%s%%2Faws4_request",
+                         name);
+        if (memmem(cred, (size_t)(end - cred), pat, (size_t)n))
+            return gw->services[i];
+    }
+    return gw->n_services ? gw->services[0] : NULL;
+}
+
+/* Finds service, protocol and operation. 0, or -1 with call->err. */
+static int route(aws_call_t *c, json_t **form)
+{
+    aws_gateway_t *gw = c->gw;
+    http_request_t *req = c->http;
+    size_t len;
+    const char *target = http_request_header(req, "x-amz-target", &len);
+    *form = NULL;
+    if (target) {
+        const char *dot = memchr(target, '.', len);
+        for (size_t i = 0; dot && i < gw->n_services; i++) {
+            const model_service_t *m = gw->services[i]->model;
+            if (m->target_prefix && strlen(m->target_prefix) == (size_t)(dot - target) &&
+                !strncmp(m->target_prefix, target, (size_t)(dot - target))) {
+                c->svc = gw->services[i];
+                c->proto = AWS_PROTO_JSON;
+                c->op = model_op_find(m, dot + 1, len - (size_t)(dot + 1 - target));
+                break;
+            }
+        }
+        if (!c->svc)
+            return aws_error_set(&c->err, 400, "UnknownOperationException",
+                                 "The requested operation %.*s is not recognized.", (int)len,
+                                 target);
+    } else {
+        c->svc = service_from_scope(gw, req);
+        c->proto = AWS_PROTO_QUERY;
+        if (!strcmp(req->method, "POST"))
+            *form = codec_form_parse(req->body, req->body_len);
+        else
+            *form = codec_form_parse(req->query ? req->query : "", req->query_len);
+        const char *action = json_string_value(json_object_get(*form, "Action"));
+        if (!action)
+            return aws_error_set(&c->err, 400, "MissingAction",
+                                 "Could not find operation: no Action parameter given.");
+        if (c->svc)
+            c->op = model_op_find(c->svc->model, action, strlen(action));
+    }
+    if (!c->svc)
+        return aws_error_set(&c->err, 400, "InvalidAction", "No service serves this request.");
+    for (size_t i = 0; c->op && i < c->svc->n_actions; i++)
+        if (!strcmp(c->svc->actions[i].name, c->op->name))
+            c->action = &c->svc->actions[i];
+    if (!c->action)
+        return aws_error_set(&c->err, 400, c->proto == AWS_PROTO_JSON ? "UnknownOperationException"
+                                                                      : "InvalidAction",
+                             "The action or operation requested is invalid. Verify that the "
+                             "action is typed correctly.");
+    return 0;
+}
+
+/* ---- authentication --------------------------------------------------- */
+
+static int authenticate(aws_call_t *c)
+{
+    http_request_t *req = c->http;
+    sigv4_request_t sr = {
+        .method = req->method,
+        .path = req->path,
+        .path_len = req->path_len,
+        .query = req->query,
+        .query_len = req->query_len,
+        .headers = (const sigv4_header_t *)req->headers,
+        .n_headers = req->n_headers,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    sigv4_auth_t auth;
+    if (sigv4_parse(&sr, &auth, &c->err) < 0)
+        return -1;
+    snprintf(c->region, sizeof(c->region), "%s", auth.region);
+    const char *secret = iam_identity_lookup(c->gw->cfg.identity, auth.access_key, &c->principal);
+    if (!secret)
+        return aws_error_set(&c->err, 403, "InvalidClientTokenId",
+                             "The security token included in the request is invalid.");
+    if (!c->gw->cfg.verify_signatures)
+        return 0;
+    return sigv4_verify(&sr, &auth, secret, (time_t)(c->now_ms / 1000), c->gw->keys, &c->err);
+}
+
+/* ---- authorization ---------------------------------------------------- */
+
+static int authorize(aws_call_t *c)
+{
+    buf_t arn;
+    iam_decision_t d;
+    int rc = -1;
+    buf_init(&arn, sizeof(c->resource) - 1);
+    if (c->action->resource(c, &arn) < 0)
+        goto out;
+    snprintf(c->resource, sizeof(c->resource), "%s", arn.data ? arn.data : "*");
+    iam_authorize(&c->principal, c->action->iam_action, c->resource, &d);
+    if (!c->gw->cfg.enforce_iam) {
+        d.allowed = true;
+        d.reason = "IAM enforcement is off (--no-iam)";
+    }
+    log_debug("authorize %s %s %s: %s (%s)", c->principal.arn, c->action->iam_action,
+              c->resource, d.allowed ? "allow" : "deny", d.reason);
+    if (!d.allowed) {
+        aws_error_set(&c->err, 403, "AccessDenied",
+                      "User: %s is not authorized to perform: %s on resource: %s because no "
+                      "resource-based policy allows the %s action",
+                      c->principal.arn, c->action->iam_action, c->resource,
+                      c->action->iam_action);
+        goto out;
+    }
+    rc = 0;
+out:
+    buf_free(&arn);
+    return rc;
+}
+
+/* ---- persist and encode ----------------------------------------------- */
+
+static void call_free(aws_call_t *c)
+{
+    json_decref(c->in);
+    json_decref(c->out);
+    free(c);
+}
+
+static void respond(aws_call_t *c)
+{
+    buf_t body;
+    char qerr[300];
+    http_header_t h[3];
+    size_t nh = 0;
+    const model_service_t *m = c->svc ? c->svc->model : NULL;
+    bool failed = aws_error_is_set(&c->err);
+    buf_init(&body, 0);
+    h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
+    if (c->proto == AWS_PROTO_JSON) {
+        static const char ct[] = "application/x-amz-json-1.0";
+        h[nh++] = (http_header_t){"Content-Type", 12, ct, sizeof(ct) - 1};
+        if (failed) {
+            codec_json_error(m, &c->err, &body, qerr, sizeof(qerr));
+            h[nh++] = (http_header_t){"x-amzn-query-error", 18, qerr, strlen(qerr)};
+        } else {
+            codec_json_encode(c->out, &body);
+        }
+    } else {
+        h[nh++] = (http_header_t){"Content-Type", 12, "text/xml", 8};
+        if (failed)
+            codec_query_error(m, &c->err, c->request_id, &body);
+        else
+            codec_query_encode(m, c->op, c->out, c->request_id, &body);
+    }
+    size_t len;
+    char *data = buf_steal(&body, &len);
+    http_respond_owned(c->http, failed ? c->err.status : 200, h, nh, data, len);
+    call_free(c);
+}
+
+static void durable_cb(void *ud, int status)
+{
+    aws_call_t *c = ud;
+    if (status < 0 && !aws_error_is_set(&c->err)) {
+        json_decref(c->out);
+        c->out = NULL;
+        aws_error_set(&c->err, 500, "InternalFailure",
+                      "The request could not be stored durably. Try again.");
+    }
+    respond(c);
+}
+
+void aws_call_finish(aws_call_t *c)
+{
+    store_t *st = c->gw->cfg.store;
+    if (st && store_mutation_seq(st) != c->mutation_mark) {
+        store_when_durable(st, durable_cb, c);
+        return;
+    }
+    respond(c);
+}
+
+/* ---- the path ----------------------------------------------------------- */
+
+static void health(aws_gateway_t *gw, http_request_t *req)
+{
+    char body[256];
+    int n = snprintf(body, sizeof(body),
+                     "{\"status\":\"ok\",\"services\":{\"sqs\":\"running\"},\"requests\":%llu}",
+                     (unsigned long long)gw->requests);
+    http_header_t h = {"Content-Type", 12, "application/json", 16};
+    http_respond(req, 200, &h, 1, body, (size_t)n);
+}
+
+static int decode(aws_call_t *c, json_t *form)
+{
+    const model_service_t *m = c->svc->model;
+    if (c->proto == AWS_PROTO_JSON)
+        return codec_json_decode(m, c->op, c->http->body, c->http->body_len, &c->in, &c->err);
+    return codec_query_decode(m, c->op, form, &c->in, &c->err);
+}
+
+void aws_gateway_request_cb(http_request_t *req, void *ud)
+{
+    aws_gateway_t *gw = ud;
+    json_t *form = NULL;
+    gw->requests++;
+    if (req->path_len == 15 && !memcmp(req->path, "/_nagare/health", 15)) {
+        health(gw, req);
+        return;
+    }
+    aws_call_t *c = xcalloc(1, sizeof(*c));
+    c->gw = gw;
+    c->http = req;
+    c->now_ms = clock_wall_ms();
+    ids_uuid4(c->request_id);
+    size_t hl;
+    const char *host = http_request_header(req, "host", &hl);
+    if (host)
+        snprintf(c->host, sizeof(c->host), "%.*s", (int)(hl < 255 ? hl : 255), host);
+    int rc = AWS_CALL_ERROR;
+    if (route(c, &form) < 0 || authenticate(c) < 0 || decode(c, form) < 0 || authorize(c) < 0)
+        goto out;
+    c->mutation_mark = gw->cfg.store ? store_mutation_seq(gw->cfg.store) : 0;
+    rc = c->action->handle(c);
+out:
+    json_decref(form);
+    if (rc != AWS_CALL_PENDING)
+        aws_call_finish(c);
+}
+
+size_t aws_gateway_body_limit_cb(const http_request_t *req, void *ud)
+{
+    aws_gateway_t *gw = ud;
+    size_t len;
+    const char *target = http_request_header(req, "x-amz-target", &len);
+    for (size_t i = 0; i < gw->n_services; i++) {
+        const aws_service_t *s = gw->services[i];
+        const char *p = s->model->target_prefix;
+        if (target && p && len > strlen(p) && !strncmp(target, p, strlen(p)))
+            return s->max_body;
+    }
+    if (!target) {
+        const aws_service_t *s = service_from_scope(gw, req);
+        if (s)
+            return s->max_body;
+    }
+    return DEFAULT_MAX_BODY;
+}

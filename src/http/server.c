@@ -1,0 +1,972 @@
+/*
+ * http/server — see server.h for the contract. How it works:
+ *
+ * A connection (conn) owns a TCP handle, one timer and an http-parser. Bytes
+ * are read into one 64 KiB buffer shared by the whole server (libuv calls
+ * alloc, read and read_cb back to back on the loop thread), so an idle
+ * connection holds no read buffer at all. The parser callbacks copy the request
+ * line and headers into the request's own storage and the body into a buffer
+ * capped per request; both are freed with the request, so memory grows with a
+ * request and shrinks back after it.
+ *
+ * Each connection keeps a queue of requests in arrival order. The parser is
+ * paused in on_message_complete so the request is dispatched outside
+ * http_parser_execute(); the handler may answer in any order, and conn_flush()
+ * writes answers only from the head of the queue, which keeps pipelined
+ * responses in request order. At most PIPELINE_MAX requests or unfinished
+ * writes per connection: beyond that the unparsed bytes are set aside and
+ * reading stops until responses drain (backpressure).
+ *
+ * The timer has one job at a time: the request deadline (from the first byte of
+ * a request until it is complete: 408), the keep-alive idle timeout (nothing in
+ * flight), or the linger after a final response (we half-close and discard
+ * input for a while so the client reads our 413/431/400 instead of a reset).
+ * While a handler holds a request no timer runs: long polls are the handler's.
+ *
+ * Errors found while parsing (400, 408, 413, 417, 431, 505) become a response
+ * queued behind earlier ones, after which the connection is closed.
+ */
+#include "http/server.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+    READ_BUF_SIZE = 64 * 1024,
+    PIPELINE_MAX = 64,
+    LINGER_MS = 2000,
+    LISTEN_BACKLOG = 4096,
+    REQUEST_LINE_OVERHEAD = 16, /* " HTTP/1.1\r\n" and the blank line */
+    HEADER_OVERHEAD = 4,        /* ": " and "\r\n" */
+};
+
+#define DEFAULT_MAX_HEADER  16384
+#define DEFAULT_MAX_BODY    (1024 * 1024)
+#define DEFAULT_IDLE_MS     60000
+#define DEFAULT_REQUEST_MS  30000
+#define CONN_KEEP_ALIVE     "Connection: keep-alive\r\n\r\n"
+#define CONN_CLOSE          "Connection: close\r\n\r\n"
+#define CONTINUE_RESPONSE   "HTTP/1.1 100 Continue\r\n\r\n"
+
+enum cb_kind { CB_NONE, CB_FIELD, CB_VALUE };
+enum req_state { REQ_PARSING, REQ_HANDLER, REQ_READY };
+enum timer_mode { TM_NONE, TM_REQUEST, TM_IDLE, TM_LINGER };
+
+typedef struct hdr_span {
+    size_t name_off, name_len, value_off, value_len;
+} hdr_span_t;
+
+typedef struct http_conn http_conn_t;
+
+typedef struct http_req {
+    http_request_t pub; /* first member: the handler's pointer converts back */
+    http_conn_t *conn;  /* NULL once the connection is gone */
+    struct http_req *next;
+    enum req_state state;
+    enum cb_kind last_cb;
+    bool head_done, keep_alive, expect_continue, continue_sent;
+    size_t head_bytes, body_cap;
+    buf_t head; /* request target, then header names and values */
+    hdr_span_t *spans;
+    size_t n_spans, cap_spans;
+    http_header_t *headers;
+    buf_t body;
+    char *resp; /* status line and headers; room left for the Connection line */
+    size_t resp_len;
+    const char *resp_body;
+    size_t resp_body_len;
+    char *owned_body;
+    uv_write_t wr;
+} http_req_t;
+
+struct http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    http_parser parser;
+    http_server_t *srv;
+    http_conn_t *prev, *next;
+    http_req_t *q_head, *q_tail; /* arrival order; q_tail may be cur */
+    http_req_t *cur;             /* being parsed */
+    size_t q_len, writes;
+    char *pending; /* unparsed bytes set aside while paused */
+    size_t pending_len;
+    uv_shutdown_t shut_req;
+    int fail_status;
+    int handles;
+    enum timer_mode tmode;
+    bool closing, draining, paused, feeding, eof, shut, lingering, reading;
+};
+
+struct http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    http_server_config_t cfg;
+    http_request_cb cb;
+    void *ud;
+    http_conn_t *conns;
+    size_t n_conns;
+    int port;
+    bool shutting_down, listener_closed;
+    void (*done)(void *ud);
+    void *done_ud;
+    char rbuf[READ_BUF_SIZE];
+};
+
+static void conn_flush(http_conn_t *c);
+static void conn_close(http_conn_t *c);
+static void conn_feed(http_conn_t *c, const char *data, size_t len);
+static void conn_fail(http_conn_t *c, int status);
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static http_req_t *req_new(http_conn_t *c)
+{
+    http_req_t *r = xcalloc(1, sizeof *r);
+    r->conn = c;
+    r->head_bytes = REQUEST_LINE_OVERHEAD;
+    r->pub.method = "";
+    r->pub.url = r->pub.path = r->pub.body = "";
+    buf_init(&r->head, 0); /* bounded by head_bytes against max_header_bytes */
+    buf_init(&r->body, 0); /* bounded by body_cap */
+    if (c->q_tail)
+        c->q_tail->next = r;
+    else
+        c->q_head = r;
+    c->q_tail = r;
+    c->q_len++;
+    return r;
+}
+
+static void req_free(http_req_t *r)
+{
+    buf_free(&r->head);
+    buf_free(&r->body);
+    free(r->spans);
+    free(r->headers);
+    free(r->resp);
+    free(r->owned_body);
+    free(r);
+}
+
+/* Splits the request target into path and query; absolute-form targets keep only their path. */
+static void req_split_target(http_req_t *r, int is_connect)
+{
+    http_request_t *q = &r->pub;
+    const char *url = q->url;
+    size_t len = q->url_len;
+    struct http_parser_url u;
+
+    if (len > 0 && url[0] != '/' && url[0] != '*') {
+        http_parser_url_init(&u);
+        if (http_parser_parse_url(url, len, is_connect, &u) == 0 && (u.field_set & (1 << UF_PATH))) {
+            url += u.field_data[UF_PATH].off;
+            len -= u.field_data[UF_PATH].off;
+        }
+    }
+    const char *qm = memchr(url, '?', len);
+    q->path = url;
+    q->path_len = qm ? (size_t)(qm - url) : len;
+    if (qm) {
+        q->query = qm + 1;
+        q->query_len = len - q->path_len - 1;
+    }
+}
+
+/* Fills the public view once the head is complete (the head storage no longer moves). */
+static void req_finish_head(http_req_t *r, const http_parser *p)
+{
+    const char *base = r->head.data ? r->head.data : "";
+
+    r->head_done = true;
+    r->pub.method = http_method_str((enum http_method)p->method);
+    r->pub.http_minor = p->http_minor;
+    r->keep_alive = http_should_keep_alive(p) != 0;
+    r->pub.url = base;
+    req_split_target(r, p->method == HTTP_CONNECT);
+    if (r->n_spans)
+        r->headers = xmalloc(r->n_spans * sizeof *r->headers);
+    for (size_t i = 0; i < r->n_spans; i++) {
+        const hdr_span_t *sp = &r->spans[i];
+        r->headers[i] = (http_header_t){base + sp->name_off, sp->name_len, base + sp->value_off,
+                                        sp->value_len};
+    }
+    r->pub.headers = r->headers;
+    r->pub.n_headers = r->n_spans;
+    free(r->spans);
+    r->spans = NULL;
+}
+
+static bool header_is(const http_header_t *h, const char *name)
+{
+    size_t n = strlen(name);
+    return h->name_len == n && strncasecmp(h->name, name, n) == 0;
+}
+
+/* Builds the status line and headers; the body goes in the same allocation when copied. */
+static void resp_build(http_req_t *r, int status, const http_header_t *h, size_t n,
+                       const char *body, size_t body_len, bool copy_body)
+{
+    const char *reason = http_status_str((enum http_status)status);
+    size_t cap = 64 + strlen(reason) + sizeof CONN_KEEP_ALIVE;
+
+    for (size_t i = 0; i < n; i++)
+        cap += h[i].name_len + h[i].value_len + HEADER_OVERHEAD;
+    r->resp = xmalloc(cap + (copy_body ? body_len : 0));
+    char *p = r->resp;
+    p += sprintf(p, "HTTP/1.1 %d %s\r\n", status, reason);
+    for (size_t i = 0; i < n; i++) {
+        if (header_is(&h[i], "Content-Length") || header_is(&h[i], "Connection"))
+            continue;
+        memcpy(p, h[i].name, h[i].name_len);
+        p += h[i].name_len;
+        *p++ = ':';
+        *p++ = ' ';
+        memcpy(p, h[i].value, h[i].value_len);
+        p += h[i].value_len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    p += sprintf(p, "Content-Length: %zu\r\n", body_len);
+    r->resp_len = (size_t)(p - r->resp);
+    r->resp_body = body;
+    if (copy_body && body_len) {
+        memcpy(r->resp + cap, body, body_len);
+        r->resp_body = r->resp + cap;
+    }
+    r->resp_body_len = body_len;
+}
+
+/* ---- timers and reading -------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t)
+{
+    http_conn_t *c = t->data;
+
+    if (c->tmode == TM_REQUEST && c->cur && !c->shut)
+        conn_fail(c, 408);
+    else
+        conn_close(c);
+}
+
+static void conn_timer_set(http_conn_t *c, enum timer_mode m, uint64_t ms)
+{
+    c->tmode = m;
+    if (m == TM_NONE)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* Picks the idle timer or none once no request is being parsed (the request deadline is armed
+ * at the first byte of a request and the linger timer by the final response). */
+static void conn_timer_update(http_conn_t *c)
+{
+    if (c->closing || c->shut || c->cur)
+        return;
+    if (!c->q_head && !c->writes && !c->draining && !c->paused && !c->eof) {
+        if (c->tmode != TM_IDLE)
+            conn_timer_set(c, TM_IDLE, c->srv->cfg.idle_timeout_ms);
+    } else if (c->tmode != TM_NONE) {
+        conn_timer_set(c, TM_NONE, 0);
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    http_conn_t *c = h->data;
+    (void)suggested;
+    *b = uv_buf_init(c->srv->rbuf, READ_BUF_SIZE);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
+
+static bool conn_wants_input(const http_conn_t *c)
+{
+    if (c->closing || c->eof)
+        return false;
+    if (c->lingering)
+        return true;
+    if (c->shut || c->paused)
+        return false;
+    return !c->draining || c->cur != NULL;
+}
+
+static void conn_read_update(http_conn_t *c)
+{
+    bool want = conn_wants_input(c);
+
+    if (want == c->reading)
+        return;
+    c->reading = want;
+    if (!want) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    } else if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+        c->reading = false;
+        conn_close(c);
+    }
+}
+
+/* ---- closing ------------------------------------------------------------------------------- */
+
+static void server_maybe_done(http_server_t *s)
+{
+    if (!s->shutting_down || !s->listener_closed || s->n_conns)
+        return;
+    void (*done)(void *) = s->done;
+    void *ud = s->done_ud;
+    free(s);
+    if (done)
+        done(ud);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    http_conn_t *c = h->data;
+    http_server_t *s = c->srv;
+
+    if (--c->handles > 0)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_conns--;
+    free(c->pending);
+    free(c);
+    server_maybe_done(s);
+}
+
+/* Closes at once; requests a handler still holds are detached (their responses are dropped). */
+static void conn_close(http_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    for (http_req_t *r = c->q_head, *next; r; r = next) {
+        next = r->next;
+        if (r->state == REQ_HANDLER) {
+            r->conn = NULL;
+            r->next = NULL;
+        } else {
+            req_free(r);
+        }
+    }
+    c->q_head = c->q_tail = c->cur = NULL;
+    c->q_len = 0;
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *sr, int status)
+{
+    http_conn_t *c = sr->data;
+
+    if (c->closing)
+        return;
+    if (status < 0 || c->eof) {
+        conn_close(c);
+        return;
+    }
+    /* Discard what the client still sends so our final response is read, not reset. */
+    c->lingering = true;
+    conn_timer_set(c, TM_LINGER, LINGER_MS);
+    conn_read_update(c);
+}
+
+/* Half-closes after the final response: uv_shutdown waits for the queued writes. */
+static void conn_shutdown(http_conn_t *c)
+{
+    c->shut = true;
+    c->draining = true;
+    c->shut_req.data = c;
+    conn_read_update(c);
+    /* Bound the flush too, so a client that never reads cannot pin the connection. */
+    conn_timer_set(c, TM_LINGER, c->srv->cfg.request_timeout_ms);
+    if (uv_shutdown(&c->shut_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
+        conn_close(c);
+}
+
+/* No more requests will come: after a final response, on server shutdown, or on EOF once the
+ * bytes set aside have been parsed. */
+static bool conn_ending(const http_conn_t *c)
+{
+    return c->draining || (c->eof && !c->paused && !c->feeding);
+}
+
+static void conn_maybe_finish(http_conn_t *c)
+{
+    if (c->closing || c->shut)
+        return;
+    if (conn_ending(c) && !c->cur && !c->q_head && !c->writes)
+        conn_close(c);
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+static void conn_resume(http_conn_t *c)
+{
+    if (!c->paused || c->q_len + c->writes >= PIPELINE_MAX)
+        return;
+    char *p = c->pending;
+    size_t n = c->pending_len;
+    c->pending = NULL;
+    c->pending_len = 0;
+    c->paused = false;
+    conn_feed(c, p, n);
+    free(p);
+}
+
+static void on_written(uv_write_t *wr, int status)
+{
+    http_req_t *r = wr->data;
+    http_conn_t *c = r->conn;
+
+    req_free(r);
+    c->writes--;
+    if (c->closing || c->shut)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_resume(c);
+    if (c->closing)
+        return;
+    conn_maybe_finish(c);
+    conn_read_update(c);
+    conn_timer_update(c);
+}
+
+static int conn_write_resp(http_conn_t *c, http_req_t *r, bool last)
+{
+    const char *tail = last ? CONN_CLOSE : CONN_KEEP_ALIVE;
+    size_t tail_len = last ? sizeof CONN_CLOSE - 1 : sizeof CONN_KEEP_ALIVE - 1;
+    uv_buf_t bufs[2];
+
+    memcpy(r->resp + r->resp_len, tail, tail_len);
+    bufs[0] = uv_buf_init(r->resp, (unsigned)(r->resp_len + tail_len));
+    bufs[1] = uv_buf_init((char *)r->resp_body, (unsigned)r->resp_body_len);
+    r->wr.data = r;
+    if (uv_write(&r->wr, (uv_stream_t *)&c->tcp, bufs, r->resp_body_len ? 2 : 1, on_written) < 0) {
+        req_free(r);
+        return -1;
+    }
+    c->writes++;
+    return 0;
+}
+
+static void on_continue_written(uv_write_t *wr, int status)
+{
+    (void)status;
+    free(wr);
+}
+
+static void conn_send_continue(http_conn_t *c, http_req_t *r)
+{
+    static char text[] = CONTINUE_RESPONSE;
+    uv_buf_t b = uv_buf_init(text, sizeof text - 1);
+    uv_write_t *wr = xmalloc(sizeof *wr);
+
+    r->continue_sent = true;
+    if (uv_write(wr, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written) < 0) {
+        free(wr);
+        c->draining = true; /* the write side is gone; finish without more input */
+    }
+}
+
+/* Writes every answered request at the head of the queue, in order; the last response of a
+ * connection says Connection: close and half-closes. Then sends 100 Continue if the request
+ * being parsed is now first in line and asked for it. */
+static void conn_flush(http_conn_t *c)
+{
+    http_req_t *r;
+
+    for (r = c->q_head; r && r->state == REQ_READY; r = c->q_head) {
+        c->q_head = r->next;
+        if (!c->q_head)
+            c->q_tail = NULL;
+        c->q_len--;
+        bool last = !r->keep_alive || (conn_ending(c) && !c->q_head && !c->cur);
+        if (conn_write_resp(c, r, last) < 0) {
+            conn_close(c);
+            return;
+        }
+        if (last) {
+            conn_shutdown(c);
+            return;
+        }
+    }
+    if (r && r == c->cur && r->expect_continue && !r->continue_sent)
+        conn_send_continue(c, r);
+}
+
+/* ---- parsing ------------------------------------------------------------------------------- */
+
+static int head_account(http_conn_t *c, http_req_t *r, size_t n)
+{
+    r->head_bytes += n;
+    if (r->head_bytes > c->srv->cfg.max_header_bytes) {
+        c->fail_status = 431;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    http_conn_t *c = p->data;
+
+    c->cur = req_new(c);
+    conn_timer_set(c, TM_REQUEST, c->srv->cfg.request_timeout_ms);
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    http_req_t *r = c->cur;
+
+    if (head_account(c, r, len) < 0)
+        return -1;
+    buf_append(&r->head, at, len);
+    r->pub.url_len += len;
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    http_req_t *r = c->cur;
+
+    if (r->head_done) /* trailers: ignored */
+        return 0;
+    if (r->last_cb != CB_FIELD) {
+        if (head_account(c, r, HEADER_OVERHEAD) < 0)
+            return -1;
+        if (r->n_spans == r->cap_spans) {
+            r->cap_spans = r->cap_spans ? r->cap_spans * 2 : 16;
+            r->spans = xrealloc(r->spans, r->cap_spans * sizeof *r->spans);
+        }
+        r->spans[r->n_spans++] = (hdr_span_t){r->head.len, 0, r->head.len, 0};
+        r->last_cb = CB_FIELD;
+    }
+    if (head_account(c, r, len) < 0)
+        return -1;
+    buf_append(&r->head, at, len);
+    r->spans[r->n_spans - 1].name_len += len;
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    http_req_t *r = c->cur;
+
+    if (r->head_done)
+        return 0;
+    hdr_span_t *sp = &r->spans[r->n_spans - 1];
+    if (r->last_cb != CB_VALUE) {
+        sp->value_off = r->head.len;
+        r->last_cb = CB_VALUE;
+    }
+    if (head_account(c, r, len) < 0)
+        return -1;
+    buf_append(&r->head, at, len);
+    sp->value_len += len;
+    return 0;
+}
+
+/* Checks version, body cap and Expect; a nonzero return makes the parser fail with
+ * c->fail_status. */
+static int on_headers_complete(http_parser *p)
+{
+    http_conn_t *c = p->data;
+    http_req_t *r = c->cur;
+    http_server_t *s = c->srv;
+    bool has_len = (p->flags & F_CONTENTLENGTH) != 0;
+    size_t elen;
+
+    req_finish_head(r, p);
+    c->fail_status = p->http_major != 1 ? 505 : 0;
+    if (c->fail_status)
+        return -1;
+    r->body_cap = s->cfg.body_limit_cb ? s->cfg.body_limit_cb(&r->pub, s->ud) : s->cfg.max_body;
+    if (has_len && p->content_length > r->body_cap) {
+        c->fail_status = 413;
+        return -1;
+    }
+    const char *expect = http_request_header(&r->pub, "Expect", &elen);
+    if (expect) {
+        bool cont = elen == 12 && strncasecmp(expect, "100-continue", 12) == 0;
+        /* RFC 9110 10.1.1: an expectation we cannot meet is answered 417. */
+        c->fail_status = cont ? 0 : 417;
+        if (c->fail_status)
+            return -1;
+        bool body = (p->flags & F_CHUNKED) || (has_len && p->content_length > 0);
+        r->expect_continue = body && p->http_minor >= 1;
+    }
+    if (r->expect_continue && c->q_head == r)
+        conn_send_continue(c, r);
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    http_req_t *r = c->cur;
+
+    if (r->body.len + len > r->body_cap) {
+        c->fail_status = 413;
+        return -1;
+    }
+    buf_append(&r->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    /* Dispatch happens in conn_feed, outside http_parser_execute, so a handler that answers
+     * (or closes) at once never runs inside the parser. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static void conn_dispatch(http_conn_t *c)
+{
+    http_req_t *r = c->cur;
+    http_server_t *s = c->srv;
+
+    c->cur = NULL;
+    r->state = REQ_HANDLER;
+    r->expect_continue = false;
+    r->pub.body = r->body.data ? r->body.data : "";
+    r->pub.body_len = r->body.len;
+    /* Upgrade and CONNECT are not supported: answer, then close. */
+    if (!r->keep_alive || c->parser.upgrade) {
+        r->keep_alive = false;
+        c->draining = true;
+    }
+    conn_timer_update(c);
+    s->cb(&r->pub, s->ud);
+}
+
+/* Turns the request being parsed (or a new entry) into an error response and ends the
+ * connection after it. */
+static void conn_fail(http_conn_t *c, int status)
+{
+    if (c->closing)
+        return;
+    http_req_t *r = c->cur ? c->cur : req_new(c);
+    c->cur = NULL;
+    c->draining = true;
+    r->keep_alive = false;
+    r->expect_continue = false;
+    r->state = REQ_READY;
+    resp_build(r, status, NULL, 0, NULL, 0, true);
+    conn_flush(c);
+    if (!c->closing) {
+        conn_read_update(c);
+        conn_timer_update(c);
+    }
+}
+
+static int status_for(const http_conn_t *c, enum http_errno err)
+{
+    if (c->fail_status)
+        return c->fail_status;
+    return err == HPE_HEADER_OVERFLOW ? 431 : 400;
+}
+
+/* Runs bytes through the parser, dispatching each complete request in order. Sets bytes aside
+ * (and pauses) when too many requests are in flight. */
+static void conn_feed(http_conn_t *c, const char *data, size_t len)
+{
+    c->feeding = true;
+    while (len > 0 && !c->closing) {
+        if (c->draining && !c->cur)
+            break;
+        if (!c->cur && c->q_len + c->writes >= PIPELINE_MAX) {
+            c->pending = xmemdup(data, len);
+            c->pending_len = len;
+            c->paused = true;
+            break;
+        }
+        size_t n = http_parser_execute(&c->parser, &parser_settings, data, len);
+        enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
+        data += n;
+        len -= n;
+        if (err == HPE_PAUSED) {
+            http_parser_pause(&c->parser, 0);
+            conn_dispatch(c);
+        } else if (err != HPE_OK) {
+            conn_fail(c, status_for(c, err));
+            break;
+        }
+    }
+    c->feeding = false;
+}
+
+static void conn_eof(http_conn_t *c)
+{
+    c->eof = true;
+    if (c->lingering || c->cur) {
+        conn_close(c);
+        return;
+    }
+    conn_maybe_finish(c);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+    http_conn_t *c = st->data;
+
+    if (nread > 0 && !c->lingering)
+        conn_feed(c, b->base, (size_t)nread);
+    else if (nread == UV_EOF)
+        conn_eof(c);
+    else if (nread < 0)
+        conn_close(c);
+    if (c->closing)
+        return;
+    conn_maybe_finish(c);
+    if (c->closing)
+        return;
+    conn_read_update(c);
+    conn_timer_update(c);
+}
+
+/* ---- connections and the server ------------------------------------------------------------ */
+
+/* Sets up a connection around a connected c->tcp and starts reading. */
+static void conn_start(http_server_t *s, http_conn_t *c)
+{
+    c->srv = s;
+    c->tcp.data = c;
+    c->handles = 2;
+    uv_timer_init(s->loop, &c->timer);
+    c->timer.data = c;
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    uv_tcp_nodelay(&c->tcp, 1); /* fails harmlessly on a socketpair */
+    conn_timer_update(c);
+    conn_read_update(c);
+}
+
+static void on_unstarted_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_connection(uv_stream_t *ls, int status)
+{
+    http_server_t *s = ls->data;
+    http_conn_t *c;
+
+    if (status < 0) {
+        log_warn("http: accept: %s", uv_strerror(status));
+        return;
+    }
+    c = xcalloc(1, sizeof *c);
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_unstarted_closed);
+        return;
+    }
+    conn_start(s, c);
+}
+
+int http_server_adopt(http_server_t *s, uv_os_sock_t fd)
+{
+    http_conn_t *c = xcalloc(1, sizeof *c);
+    int rc;
+
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    /* On failure uv_tcp_open has not attached fd, so closing the handle leaves it alone. */
+    rc = uv_tcp_open(&c->tcp, fd);
+    if (rc < 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_unstarted_closed);
+        return rc;
+    }
+    conn_start(s, c);
+    return 0;
+}
+
+int http_server_new(uv_loop_t *loop, const http_server_config_t *cfg, http_request_cb cb, void *ud,
+                    http_server_t **out)
+{
+    http_server_t *s = xcalloc(1, sizeof *s);
+
+    if (cfg)
+        s->cfg = *cfg;
+    if (!s->cfg.max_header_bytes)
+        s->cfg.max_header_bytes = DEFAULT_MAX_HEADER;
+    if (!s->cfg.max_body)
+        s->cfg.max_body = DEFAULT_MAX_BODY;
+    if (!s->cfg.idle_timeout_ms)
+        s->cfg.idle_timeout_ms = DEFAULT_IDLE_MS;
+    if (!s->cfg.request_timeout_ms)
+        s->cfg.request_timeout_ms = DEFAULT_REQUEST_MS;
+    s->loop = loop;
+    s->cb = cb;
+    s->ud = ud;
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    *out = s;
+    return 0;
+}
+
+static int addr_parse(const char *host, int port, struct sockaddr_storage *ss)
+{
+    char tmp[64];
+    size_t n;
+
+    if (!host || strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    n = strlen(host);
+    if (n >= 2 && n < sizeof tmp && host[0] == '[' && host[n - 1] == ']') {
+        memcpy(tmp, host + 1, n - 2);
+        tmp[n - 2] = '\0';
+        host = tmp;
+    }
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss);
+}
+
+int http_server_listen(http_server_t *s, const char *host, int port)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int rc;
+
+    rc = addr_parse(host, port, &ss);
+    if (rc < 0)
+        goto out;
+    rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&ss, 0);
+    if (rc < 0)
+        goto out;
+    rc = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
+    if (rc < 0)
+        goto out;
+    rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
+    if (rc < 0)
+        goto out;
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+out:
+    return rc;
+}
+
+int http_server_port(const http_server_t *s)
+{
+    return s->port;
+}
+
+size_t http_server_connections(const http_server_t *s)
+{
+    return s->n_conns;
+}
+
+static void req_respond(http_request_t *req, int status, const http_header_t *headers, size_t n,
+                        const char *body, size_t body_len, char *owned)
+{
+    http_req_t *r = (http_req_t *)req;
+    http_conn_t *c = r->conn;
+
+    if (!c) { /* client gone: drop the response */
+        free(owned);
+        req_free(r);
+        return;
+    }
+    r->owned_body = owned;
+    resp_build(r, status, headers, n, body, body_len, owned == NULL);
+    r->state = REQ_READY;
+    conn_flush(c);
+    if (!c->closing)
+        conn_timer_update(c);
+}
+
+void http_respond(http_request_t *req, int status, const http_header_t *headers, size_t n_headers,
+                  const char *body, size_t body_len)
+{
+    req_respond(req, status, headers, n_headers, body, body_len, NULL);
+}
+
+void http_respond_owned(http_request_t *req, int status, const http_header_t *headers,
+                        size_t n_headers, char *body, size_t body_len)
+{
+    if (!body)
+        body = xmalloc(1);
+    req_respond(req, status, headers, n_headers, body, body_len, body);
+}
+
+const char *http_request_header(const http_request_t *req, const char *name, size_t *len)
+{
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (header_is(&req->headers[i], name)) {
+            if (len)
+                *len = req->headers[i].value_len;
+            return req->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    http_server_t *s = h->data;
+
+    s->listener_closed = true;
+    server_maybe_done(s);
+}
+
+void http_server_shutdown(http_server_t *s, void (*done)(void *ud), void *ud)
+{
+    if (s->shutting_down)
+        return;
+    s->shutting_down = true;
+    s->done = done;
+    s->done_ud = ud;
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    for (http_conn_t *c = s->conns, *next; c; c = next) {
+        next = c->next; /* conns leave the list only in close callbacks */
+        if (c->closing || c->shut)
+            continue;
+        c->draining = true;
+        free(c->pending); /* set-aside pipelined requests are not begun: drop them */
+        c->pending = NULL;
+        c->pending_len = 0;
+        c->paused = false;
+        conn_maybe_finish(c);
+        if (c->closing)
+            continue;
+        conn_read_update(c);
+        conn_timer_update(c);
+    }
+}

@@ -1,0 +1,212 @@
+/*
+ * main — the nagare command line: serve, bench, version.
+ *
+ * `nagare serve` wires the parts together on one libuv loop: the store (its
+ * own thread), the services, the gateway (the one request path) and the HTTP
+ * server; SIGINT/SIGTERM shut down in order: stop accepting, answer parked
+ * long polls, let in-flight requests finish, commit, close.
+ */
+#include "aws/gateway.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "bench/bench.h"
+#include "http/server.h"
+#include "iam/identity.h"
+#include "sqs/service.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAGARE_VERSION "0.1.0"
+
+typedef struct serve_opts {
+    const char *host;
+    int port;
+    const char *data_dir; /* NULL = in memory */
+    const char *account;
+    char root_key[256];
+    char root_secret[256];
+    bool iam;
+} serve_opts_t;
+
+typedef struct server {
+    uv_loop_t *loop;
+    serve_opts_t opts;
+    store_t *store;
+    iam_identity_t *ids;
+    sqs_service_t *sqs;
+    aws_gateway_t *gw;
+    http_server_t *http;
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+} server_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: nagare serve [--host 127.0.0.1] [--port 4566] [--data-dir DIR | "
+               "--in-memory]\n"
+               "                    [--account 000000000000] [--root-key ID:SECRET] "
+               "[--no-iam]\n"
+               "       nagare bench --help\n"
+               "       nagare version\n");
+}
+
+static int parse_serve(int argc, char **argv, serve_opts_t *o)
+{
+    static const struct option longs[] = {
+        {"host", required_argument, 0, 'h'},     {"port", required_argument, 0, 'p'},
+        {"data-dir", required_argument, 0, 'd'}, {"in-memory", no_argument, 0, 'm'},
+        {"account", required_argument, 0, 'a'},  {"root-key", required_argument, 0, 'k'},
+        {"no-iam", no_argument, 0, 'n'},         {"help", no_argument, 0, '?'},
+        {0, 0, 0, 0},
+    };
+    bool in_memory = false;
+    int c;
+    *o = (serve_opts_t){"127.0.0.1", 4566, "./.nagare", "000000000000", "test", "test", true};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        const char *colon;
+        switch (c) {
+        case 'h': o->host = optarg; break;
+        case 'p': o->port = atoi(optarg); break;
+        case 'd': o->data_dir = optarg; break;
+        case 'm': in_memory = true; break;
+        case 'a': o->account = optarg; break;
+        case 'n': o->iam = false; break;
+        case 'k':
+            colon = strchr(optarg, ':');
+            if (!colon || colon == optarg || !colon[1]) {
+                fprintf(stderr, "nagare: --root-key takes ID:SECRET\n");
+                return -1;
+            }
+            snprintf(o->root_key, sizeof(o->root_key), "%.*s", (int)(colon - optarg), optarg);
+            snprintf(o->root_secret, sizeof(o->root_secret), "%s", colon + 1);
+            break;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (o->port < 0 || o->port > 65535) {
+        fprintf(stderr, "nagare: --port must be 0-65535\n");
+        return -1;
+    }
+    if (in_memory)
+        o->data_dir = NULL;
+    return 0;
+}
+
+static void closed_cb(void *ud)
+{
+    server_t *s = ud;
+    (void)s;
+}
+
+static void http_closed_cb(void *ud)
+{
+    server_t *s = ud;
+    s->http = NULL;
+    sqs_service_free(s->sqs, closed_cb, s);
+    s->sqs = NULL;
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    server_t *s = h->data;
+    if (s->stopping) {
+        log_warn("second signal %d: exiting at once", signum);
+        exit(1);
+    }
+    s->stopping = true;
+    log_info("shutting down (signal %d)", signum);
+    sqs_service_drain(s->sqs);
+    http_server_shutdown(s->http, http_closed_cb, s);
+}
+
+static int serve_start(server_t *s)
+{
+    char err[512];
+    if (store_open(s->loop, s->opts.data_dir, &s->store, err, sizeof(err)) < 0) {
+        fprintf(stderr, "nagare: cannot open the store: %s\n", err);
+        return -1;
+    }
+    s->ids = iam_identity_new();
+    if (iam_identity_add_root(s->ids, s->opts.account, s->opts.root_key, s->opts.root_secret) <
+        0) {
+        fprintf(stderr, "nagare: --account must be 12 digits\n");
+        return -1;
+    }
+    s->sqs = sqs_service_new(s->loop, s->store, err, sizeof(err));
+    if (!s->sqs) {
+        fprintf(stderr, "nagare: cannot restore SQS state: %s\n", err);
+        return -1;
+    }
+    aws_gateway_config_t gcfg = {s->loop, s->ids, s->store, true, s->opts.iam};
+    s->gw = aws_gateway_new(&gcfg);
+    aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
+    http_server_config_t hcfg = {
+        .max_header_bytes = 16 * 1024,
+        .max_body = 4 * 1024 * 1024,
+        .body_limit_cb = aws_gateway_body_limit_cb,
+        .idle_timeout_ms = 60000,
+        .request_timeout_ms = 30000,
+    };
+    int rc = http_server_new(s->loop, &hcfg, aws_gateway_request_cb, s->gw, &s->http);
+    if (rc == 0)
+        rc = http_server_listen(s->http, s->opts.host, s->opts.port);
+    if (rc < 0) {
+        fprintf(stderr, "nagare: cannot listen on %s:%d: %s\n", s->opts.host, s->opts.port,
+                uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    server_t s = {0};
+    if (parse_serve(argc, argv, &s.opts) < 0)
+        return 2;
+    s.loop = uv_default_loop();
+    if (serve_start(&s) < 0)
+        return 1;
+    uv_signal_init(s.loop, &s.sigint);
+    uv_signal_init(s.loop, &s.sigterm);
+    s.sigint.data = s.sigterm.data = &s;
+    uv_signal_start(&s.sigint, signal_cb, SIGINT);
+    uv_signal_start(&s.sigterm, signal_cb, SIGTERM);
+    printf("nagare %s ready on http://%s:%d  region: from each request's SigV4 scope  "
+           "root credentials: %s/%s (account %s)  store: %s%s\n",
+           NAGARE_VERSION, s.opts.host, http_server_port(s.http), s.opts.root_key,
+           s.opts.root_secret, s.opts.account, s.opts.data_dir ? s.opts.data_dir : "in memory",
+           s.opts.iam ? "" : "  IAM: off");
+    fflush(stdout);
+    uv_run(s.loop, UV_RUN_DEFAULT);
+    aws_gateway_free(s.gw);
+    store_close(s.store);
+    iam_identity_free(s.ids);
+    uv_loop_close(s.loop);
+    log_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench"))
+        return bench_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("nagare %s\n", NAGARE_VERSION);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

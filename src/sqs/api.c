@@ -1,0 +1,708 @@
+/*
+ * api — the SQS actions: decode (a jansson tree from either wire protocol) →
+ * engine → encode, one thin handler per action like Redis's command handlers.
+ *
+ * Each table entry declares the IAM action and how the resource ARN follows
+ * from the input, so the gateway authorizes before any handler runs. Queue
+ * URLs are http://<Host>/<account>/<name>; any host is accepted on input and
+ * only the last two path segments count.
+ */
+#include "sqs/service.h"
+#include "base/xalloc.h"
+
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct qurl {
+    char account[16];
+    char name[96];
+} qurl_t;
+
+/* ---- small decoding helpers ---------------------------------------------- */
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* An integer member clamped into int, or dflt when absent. */
+static int jint(const json_t *o, const char *k, int dflt)
+{
+    const json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v))
+        return dflt;
+    json_int_t i = json_integer_value(v);
+    if (i > INT_MAX)
+        return INT_MAX;
+    if (i < INT_MIN + 1)
+        return INT_MIN + 1;
+    return (int)i;
+}
+
+/* String pairs of a map member (values borrowed from the tree); caller frees. */
+static sqs_attr_t *pairs_of(const json_t *map, size_t *n)
+{
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+    sqs_attr_t *a = xcalloc(json_object_size(map) + 1, sizeof(*a));
+    json_object_foreach((json_t *)map, k, v)
+    {
+        a[i].name = k;
+        a[i].value = json_is_string(v) ? json_string_value(v) : "";
+        i++;
+    }
+    *n = i;
+    return a;
+}
+
+/* Strings of a list member (borrowed); caller frees. */
+static const char **strings_of(const json_t *list, size_t *n)
+{
+    size_t i, k = 0;
+    json_t *v;
+    const char **s = xcalloc(json_array_size(list) + 1, sizeof(*s));
+    json_array_foreach(list, i, v) if (json_is_string(v)) s[k++] = json_string_value(v);
+    *n = k;
+    return s;
+}
+
+/* Parses the last two segments of a queue URL. 0, or -1 with InvalidAddress. */
+static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+    p = p ? strchr(p + 3, '/') : url;
+    if (p && *p == '/')
+        p++;
+    const char *slash = p ? strchr(p, '/') : NULL;
+    if (!slash || slash - p == 0 || slash - p >= (long)sizeof(u->account) || !slash[1] ||
+        strchr(slash + 1, '/') || strlen(slash + 1) >= sizeof(u->name))
+        return aws_error_set(err, 404, "InvalidAddress",
+                             "The address %.200s is not valid for this endpoint.",
+                             url ? url : "");
+    snprintf(u->account, sizeof(u->account), "%.*s", (int)(slash - p), p);
+    snprintf(u->name, sizeof(u->name), "%s", slash + 1);
+    return 0;
+}
+
+static int queue_ref(aws_call_t *c, qurl_t *u, sqs_queue_ref_t *ref)
+{
+    const char *url = jstr(c->in, "QueueUrl");
+    if (qurl_parse(url, u, &c->err) < 0)
+        return -1;
+    ref->account = u->account;
+    ref->name = u->name;
+    return 0;
+}
+
+static json_t *queue_url(const aws_call_t *c, const char *account, const char *name)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "http://%s/%s/%s", c->host[0] ? c->host : "localhost:4566",
+             account, name);
+    return json_string(url);
+}
+
+static sqs_engine_t *engine(const aws_call_t *c)
+{
+    return sqs_service_engine(c->svc->state);
+}
+
+/* Ends a handler: re-arms the engine's deadline timer and maps rc. */
+static int done(aws_call_t *c, int rc)
+{
+    sqs_service_rearm(c->svc->state);
+    return rc < 0 ? AWS_CALL_ERROR : AWS_CALL_DONE;
+}
+
+/* ---- resources ------------------------------------------------------------ */
+
+static int res_queue_url(aws_call_t *c, buf_t *arn)
+{
+    qurl_t u;
+    if (qurl_parse(jstr(c->in, "QueueUrl"), &u, &c->err) < 0)
+        return -1;
+    buf_printf(arn, "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
+    return 0;
+}
+
+static int res_queue_name(aws_call_t *c, buf_t *arn)
+{
+    const char *owner = jstr(c->in, "QueueOwnerAWSAccountId");
+    const char *name = jstr(c->in, "QueueName");
+    buf_printf(arn, "arn:aws:sqs:%s:%s:%.100s", c->region, owner ? owner : c->principal.account,
+               name ? name : "");
+    return 0;
+}
+
+static int res_any(aws_call_t *c, buf_t *arn)
+{
+    (void)c;
+    buf_puts(arn, "*");
+    return 0;
+}
+
+/* ---- queues ----------------------------------------------------------------- */
+
+static int h_create_queue(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    sqs_create_in_t in = {.name = jstr(c->in, "QueueName")};
+    sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n_attrs);
+    sqs_attr_t *tags = pairs_of(json_object_get(c->in, "tags"), &in.n_tags);
+    in.attrs = attrs;
+    in.tags = tags;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_create(engine(c), &ctx, &in, &c->err);
+    free(attrs);
+    free(tags);
+    if (rc == 0)
+        c->out = json_pack("{s:o}", "QueueUrl", queue_url(c, ctx.account, in.name));
+    return done(c, rc);
+}
+
+static int h_get_queue_url(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    sqs_queue_ref_t q = {jstr(c->in, "QueueOwnerAWSAccountId"), jstr(c->in, "QueueName")};
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_url_get(engine(c), &ctx, &q, &c->err);
+    if (rc == 0)
+        c->out = json_pack("{s:o}", "QueueUrl",
+                           queue_url(c, q.account ? q.account : ctx.account, q.name));
+    return done(c, rc);
+}
+
+static int h_list_queues(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    sqs_list_in_t in = {jstr(c->in, "QueueNamePrefix"), jint(c->in, "MaxResults", 0),
+                        jstr(c->in, "NextToken")};
+    sqs_list_out_t out = {0};
+    sqs_service_ctx(c, &ctx);
+    if (json_object_get(c->in, "MaxResults") && in.max_results == 0)
+        in.max_results = -1; /* given as 0: out of range */
+    int rc = sqs_queue_list(engine(c), &ctx, &in, &out, &c->err);
+    if (rc < 0)
+        return done(c, rc);
+    c->out = json_object();
+    if (out.n) {
+        json_t *urls = json_array();
+        for (size_t i = 0; i < out.n; i++)
+            json_array_append_new(urls, queue_url(c, ctx.account, out.names[i]));
+        json_object_set_new(c->out, "QueueUrls", urls);
+    }
+    if (out.next_token)
+        json_object_set_new(c->out, "NextToken", json_string(out.next_token));
+    sqs_list_out_clear(&out);
+    return done(c, 0);
+}
+
+/* The shape shared by DeleteQueue and PurgeQueue. */
+static int queue_only(aws_call_t *c,
+                      int (*fn)(sqs_engine_t *, const sqs_ctx_t *, const sqs_queue_ref_t *,
+                                aws_error_t *))
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_queue_ref_t q;
+    if (queue_ref(c, &u, &q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_service_ctx(c, &ctx);
+    return done(c, fn(engine(c), &ctx, &q, &c->err));
+}
+
+static int h_delete_queue(aws_call_t *c)
+{
+    return queue_only(c, sqs_queue_delete);
+}
+
+static int h_purge_queue(aws_call_t *c)
+{
+    return queue_only(c, sqs_queue_purge);
+}
+
+static json_t *kv_object(const sqs_kv_list_t *l)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < l->n; i++)
+        json_object_set_new(o, l->items[i].name, json_string(l->items[i].value));
+    return o;
+}
+
+static int h_get_queue_attributes(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_attrs_get_in_t in = {0};
+    sqs_kv_list_t out = {0};
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    const char **names = strings_of(json_object_get(c->in, "AttributeNames"), &in.n);
+    in.names = names;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_attrs_get(engine(c), &ctx, &in, &out, &c->err);
+    free(names);
+    if (rc == 0) {
+        c->out = json_object();
+        if (out.n)
+            json_object_set_new(c->out, "Attributes", kv_object(&out));
+        sqs_kv_list_clear(&out);
+    }
+    return done(c, rc);
+}
+
+static int h_set_queue_attributes(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_attrs_set_in_t in = {0};
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n);
+    in.attrs = attrs;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_attrs_set(engine(c), &ctx, &in, &c->err);
+    free(attrs);
+    return done(c, rc);
+}
+
+static int h_tag_queue(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_tag_in_t in = {0};
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_attr_t *tags = pairs_of(json_object_get(c->in, "Tags"), &in.n);
+    in.tags = tags;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_tag(engine(c), &ctx, &in, &c->err);
+    free(tags);
+    return done(c, rc);
+}
+
+static int h_untag_queue(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_tag_in_t in = {0};
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    const char **keys = strings_of(json_object_get(c->in, "TagKeys"), &in.n);
+    in.keys = keys;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_untag(engine(c), &ctx, &in, &c->err);
+    free(keys);
+    return done(c, rc);
+}
+
+static int h_list_queue_tags(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_queue_ref_t q;
+    sqs_kv_list_t out = {0};
+    if (queue_ref(c, &u, &q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_queue_tags_list(engine(c), &ctx, &q, &out, &c->err);
+    if (rc == 0) {
+        c->out = json_object();
+        if (out.n)
+            json_object_set_new(c->out, "Tags", kv_object(&out));
+        sqs_kv_list_clear(&out);
+    }
+    return done(c, rc);
+}
+
+/* ---- sending -------------------------------------------------------------------- */
+
+/* Decoded binary attribute values live here until the send returns. */
+typedef struct scratch {
+    void *blocks[SQS_BATCH_MAX * (SQS_MSG_ATTRS_MAX + 1)];
+    size_t n;
+    sqs_msg_attr_t attrs[SQS_BATCH_MAX][SQS_MSG_ATTRS_MAX + 1];
+} scratch_t;
+
+/* Decodes base64 (as the JSON and query protocols carry blobs). -1 if invalid. */
+static int b64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
+{
+    if (len % 4)
+        return -1;
+    unsigned char *d = xmalloc(len / 4 * 3 + 1);
+    int n = len ? EVP_DecodeBlock(d, (const unsigned char *)s, (int)len) : 0;
+    if (n < 0) {
+        free(d);
+        return -1;
+    }
+    if (len && s[len - 1] == '=')
+        n--;
+    if (len > 1 && s[len - 2] == '=')
+        n--;
+    *out = d;
+    *outlen = (size_t)n;
+    return 0;
+}
+
+static char *b64_encode(const void *p, size_t len)
+{
+    char *s = xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)s, p, (int)len);
+    return s;
+}
+
+/* Message attributes of one entry; more than SQS_MSG_ATTRS_MAX are passed on
+ * as count so the engine reports the error. -1 with err on a bad blob. */
+static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n,
+                        aws_error_t *err)
+{
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach((json_t *)map, k, v)
+    {
+        if (i > SQS_MSG_ATTRS_MAX) {
+            i++;
+            continue;
+        }
+        sqs_msg_attr_t *a = &s->attrs[entry][i++];
+        memset(a, 0, sizeof(*a));
+        a->name = k;
+        a->data_type = jstr(v, "DataType");
+        a->string_value = jstr(v, "StringValue");
+        const json_t *bv = json_object_get(v, "BinaryValue");
+        if (json_is_string(bv)) {
+            unsigned char *d;
+            if (b64_decode(json_string_value(bv), json_string_length(bv), &d,
+                           &a->binary_len) < 0)
+                return aws_error_set(err, 400, "InvalidParameterValue",
+                                     "The binary value of message attribute %s is not valid "
+                                     "base64.",
+                                     k);
+            a->binary_value = d;
+            s->blocks[s->n++] = d;
+        }
+    }
+    *n = i;
+    return 0;
+}
+
+static void scratch_free(scratch_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->blocks[i]);
+}
+
+static int send_entry_of(const json_t *e, scratch_t *s, size_t i, sqs_send_entry_t *out,
+                         aws_error_t *err)
+{
+    const json_t *body = json_object_get(e, "MessageBody");
+    memset(out, 0, sizeof(*out));
+    out->id = jstr(e, "Id");
+    out->body = json_string_value(body);
+    out->body_len = json_string_length(body);
+    out->delay_seconds = jint(e, "DelaySeconds", -1);
+    out->trace_header =
+        jstr(json_object_get(json_object_get(e, "MessageSystemAttributes"), "AWSTraceHeader"),
+             "StringValue");
+    if (msg_attrs_of(json_object_get(e, "MessageAttributes"), s, i, &out->n_attrs, err) < 0)
+        return -1;
+    out->attrs = s->attrs[i];
+    return 0;
+}
+
+static void result_fields(json_t *o, const sqs_send_result_t *r)
+{
+    json_object_set_new(o, "MessageId", json_string(r->message_id));
+    json_object_set_new(o, "MD5OfMessageBody", json_string(r->md5_body));
+    if (r->md5_attrs[0])
+        json_object_set_new(o, "MD5OfMessageAttributes", json_string(r->md5_attrs));
+    if (r->md5_sys_attrs[0])
+        json_object_set_new(o, "MD5OfMessageSystemAttributes", json_string(r->md5_sys_attrs));
+}
+
+static json_t *failure(const char *id, const aws_error_t *e)
+{
+    return json_pack("{s:s, s:b, s:s, s:s}", "Id", id ? id : "", "SenderFault", e->sender,
+                     "Code", e->code, "Message", e->message);
+}
+
+static int h_send_message(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    scratch_t *s = xcalloc(1, sizeof(*s));
+    sqs_send_entry_t entry;
+    sqs_send_in_t in = {.entries = &entry, .n = 1, .batch = false};
+    sqs_send_out_t *out = xmalloc(sizeof(*out));
+    int rc = -1;
+    if (queue_ref(c, &u, &in.q) < 0 || send_entry_of(c->in, s, 0, &entry, &c->err) < 0)
+        goto out;
+    sqs_service_ctx(c, &ctx);
+    if (sqs_msg_send(engine(c), &ctx, &in, out, &c->err) < 0)
+        goto out;
+    if (out->results[0].err.code) {
+        c->err = out->results[0].err;
+        goto out;
+    }
+    c->out = json_object();
+    result_fields(c->out, &out->results[0]);
+    rc = 0;
+out:
+    scratch_free(s);
+    free(s);
+    free(out);
+    return done(c, rc);
+}
+
+static int h_send_message_batch(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    scratch_t *s = xcalloc(1, sizeof(*s));
+    sqs_send_entry_t entries[SQS_BATCH_MAX];
+    const json_t *list = json_object_get(c->in, "Entries");
+    sqs_send_in_t in = {.entries = entries, .n = json_array_size(list), .batch = true};
+    sqs_send_out_t *out = xmalloc(sizeof(*out));
+    int rc = -1;
+    if (queue_ref(c, &u, &in.q) < 0)
+        goto out;
+    for (size_t i = 0; i < in.n && i < SQS_BATCH_MAX; i++)
+        if (send_entry_of(json_array_get(list, i), s, i, &entries[i], &c->err) < 0)
+            goto out;
+    sqs_service_ctx(c, &ctx);
+    if (sqs_msg_send(engine(c), &ctx, &in, out, &c->err) < 0)
+        goto out;
+    json_t *ok = json_array(), *failed = json_array();
+    for (size_t i = 0; i < out->n; i++) {
+        const sqs_send_result_t *r = &out->results[i];
+        if (r->err.code) {
+            json_array_append_new(failed, failure(entries[i].id, &r->err));
+            continue;
+        }
+        json_t *o = json_pack("{s:s}", "Id", entries[i].id ? entries[i].id : "");
+        result_fields(o, r);
+        json_array_append_new(ok, o);
+    }
+    c->out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    rc = 0;
+out:
+    scratch_free(s);
+    free(s);
+    free(out);
+    return done(c, rc);
+}
+
+/* ---- receiving ---------------------------------------------------------------------- */
+
+static json_t *received_json(const sqs_received_t *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "MessageId", json_string(m->message_id));
+    json_object_set_new(o, "ReceiptHandle", json_string(m->receipt_handle));
+    json_object_set_new(o, "MD5OfBody", json_string(m->md5_body));
+    json_object_set_new(o, "Body", json_stringn_nocheck(m->body, m->body_len));
+    if (m->sys_attrs.n)
+        json_object_set_new(o, "Attributes", kv_object(&m->sys_attrs));
+    if (m->n_attrs) {
+        json_t *attrs = json_object();
+        for (size_t i = 0; i < m->n_attrs; i++) {
+            const sqs_msg_attr_t *a = &m->attrs[i];
+            json_t *v = json_pack("{s:s}", "DataType", a->data_type);
+            if (a->binary_value) {
+                char *b = b64_encode(a->binary_value, a->binary_len);
+                json_object_set_new(v, "BinaryValue", json_string(b));
+                free(b);
+            } else {
+                json_object_set_new(v, "StringValue", json_string(a->string_value));
+            }
+            json_object_set_new(attrs, a->name, v);
+        }
+        json_object_set_new(o, "MessageAttributes", attrs);
+        json_object_set_new(o, "MD5OfMessageAttributes", json_string(m->md5_attrs));
+    }
+    return o;
+}
+
+typedef struct receive_req {
+    qurl_t u;
+    sqs_receive_in_t in;
+    const char **sys_names;
+    const char **attr_names;
+} receive_req_t;
+
+static void receive_req_free(aws_call_t *c)
+{
+    receive_req_t *r = c->data;
+    if (!r)
+        return;
+    free(r->sys_names);
+    free(r->attr_names);
+    free(r);
+    c->data = NULL;
+}
+
+/* One receive attempt. Parks the call when nothing came and time is left. */
+static int receive_try(aws_call_t *c, bool timed_out)
+{
+    receive_req_t *r = c->data;
+    sqs_ctx_t ctx;
+    sqs_receive_out_t out;
+    sqs_service_ctx(c, &ctx);
+    if (sqs_msg_receive(engine(c), &ctx, &r->in, &out, &c->err) < 0) {
+        receive_req_free(c);
+        return done(c, -1);
+    }
+    if (out.n == 0 && out.wait_seconds > 0 && !timed_out) {
+        sqs_receive_out_clear(&out);
+        return sqs_service_park(c->svc->state, c, &r->in.q, out.wait_seconds, receive_try);
+    }
+    json_decref(c->out);
+    c->out = json_object();
+    if (out.n) {
+        json_t *msgs = json_array();
+        for (size_t i = 0; i < out.n; i++)
+            json_array_append_new(msgs, received_json(&out.msgs[i]));
+        json_object_set_new(c->out, "Messages", msgs);
+    }
+    sqs_receive_out_clear(&out);
+    receive_req_free(c);
+    return done(c, 0);
+}
+
+/* AttributeNames and MessageSystemAttributeNames both select system attributes. */
+static const char **sys_names_of(const json_t *in, size_t *n)
+{
+    size_t a, b;
+    const char **x = strings_of(json_object_get(in, "AttributeNames"), &a);
+    const char **y = strings_of(json_object_get(in, "MessageSystemAttributeNames"), &b);
+    x = xrealloc(x, (a + b + 1) * sizeof(*x));
+    memcpy(x + a, y, b * sizeof(*y));
+    free(y);
+    *n = a + b;
+    return x;
+}
+
+static int h_receive_message(aws_call_t *c)
+{
+    receive_req_t *r = xcalloc(1, sizeof(*r));
+    c->data = r;
+    if (queue_ref(c, &r->u, &r->in.q) < 0) {
+        receive_req_free(c);
+        return AWS_CALL_ERROR;
+    }
+    r->in.max_messages = jint(c->in, "MaxNumberOfMessages", 0);
+    if (json_object_get(c->in, "MaxNumberOfMessages") && r->in.max_messages == 0)
+        r->in.max_messages = -1; /* given as 0: out of range */
+    r->in.visibility_timeout = jint(c->in, "VisibilityTimeout", -1);
+    r->in.wait_seconds = jint(c->in, "WaitTimeSeconds", -1);
+    r->sys_names = sys_names_of(c->in, &r->in.n_sys_attr_names);
+    r->in.sys_attr_names = r->sys_names;
+    r->attr_names =
+        strings_of(json_object_get(c->in, "MessageAttributeNames"), &r->in.n_msg_attr_names);
+    r->in.msg_attr_names = r->attr_names;
+    return receive_try(c, false);
+}
+
+/* ---- receipt handles ---------------------------------------------------------------- */
+
+typedef int (*handle_fn)(sqs_engine_t *, const sqs_ctx_t *, const sqs_handle_in_t *,
+                         sqs_handle_out_t *, aws_error_t *);
+
+static int handles_single(aws_call_t *c, handle_fn fn)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_handle_entry_t e = {NULL, jstr(c->in, "ReceiptHandle"),
+                            jint(c->in, "VisibilityTimeout", 0)};
+    sqs_handle_in_t in = {.entries = &e, .n = 1, .batch = false};
+    sqs_handle_out_t out;
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_service_ctx(c, &ctx);
+    int rc = fn(engine(c), &ctx, &in, &out, &c->err);
+    if (rc == 0 && out.errs[0].code) {
+        c->err = out.errs[0];
+        rc = -1;
+    }
+    return done(c, rc);
+}
+
+static int handles_batch(aws_call_t *c, handle_fn fn)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_handle_entry_t entries[SQS_BATCH_MAX];
+    const json_t *list = json_object_get(c->in, "Entries");
+    sqs_handle_in_t in = {.entries = entries, .n = json_array_size(list), .batch = true};
+    sqs_handle_out_t out;
+    if (queue_ref(c, &u, &in.q) < 0)
+        return AWS_CALL_ERROR;
+    for (size_t i = 0; i < in.n && i < SQS_BATCH_MAX; i++) {
+        const json_t *e = json_array_get(list, i);
+        entries[i] = (sqs_handle_entry_t){jstr(e, "Id"), jstr(e, "ReceiptHandle"),
+                                          jint(e, "VisibilityTimeout", 0)};
+    }
+    sqs_service_ctx(c, &ctx);
+    if (fn(engine(c), &ctx, &in, &out, &c->err) < 0)
+        return done(c, -1);
+    json_t *ok = json_array(), *failed = json_array();
+    for (size_t i = 0; i < out.n; i++) {
+        if (out.errs[i].code)
+            json_array_append_new(failed, failure(entries[i].id, &out.errs[i]));
+        else
+            json_array_append_new(ok, json_pack("{s:s}", "Id", entries[i].id ? entries[i].id
+                                                                           : ""));
+    }
+    c->out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    return done(c, 0);
+}
+
+static int h_delete_message(aws_call_t *c)
+{
+    return handles_single(c, sqs_msg_delete);
+}
+
+static int h_delete_message_batch(aws_call_t *c)
+{
+    return handles_batch(c, sqs_msg_delete);
+}
+
+static int h_change_visibility(aws_call_t *c)
+{
+    return handles_single(c, sqs_msg_visibility_change);
+}
+
+static int h_change_visibility_batch(aws_call_t *c)
+{
+    return handles_batch(c, sqs_msg_visibility_change);
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+const aws_action_t sqs_actions[] = {
+    {"ChangeMessageVisibility", "sqs:ChangeMessageVisibility", res_queue_url,
+     h_change_visibility},
+    {"ChangeMessageVisibilityBatch", "sqs:ChangeMessageVisibility", res_queue_url,
+     h_change_visibility_batch},
+    {"CreateQueue", "sqs:CreateQueue", res_queue_name, h_create_queue},
+    {"DeleteMessage", "sqs:DeleteMessage", res_queue_url, h_delete_message},
+    {"DeleteMessageBatch", "sqs:DeleteMessage", res_queue_url, h_delete_message_batch},
+    {"DeleteQueue", "sqs:DeleteQueue", res_queue_url, h_delete_queue},
+    {"GetQueueAttributes", "sqs:GetQueueAttributes", res_queue_url, h_get_queue_attributes},
+    {"GetQueueUrl", "sqs:GetQueueUrl", res_queue_name, h_get_queue_url},
+    {"ListQueueTags", "sqs:ListQueueTags", res_queue_url, h_list_queue_tags},
+    {"ListQueues", "sqs:ListQueues", res_any, h_list_queues},
+    {"PurgeQueue", "sqs:PurgeQueue", res_queue_url, h_purge_queue},
+    {"ReceiveMessage", "sqs:ReceiveMessage", res_queue_url, h_receive_message},
+    {"SendMessage", "sqs:SendMessage", res_queue_url, h_send_message},
+    {"SendMessageBatch", "sqs:SendMessage", res_queue_url, h_send_message_batch},
+    {"SetQueueAttributes", "sqs:SetQueueAttributes", res_queue_url, h_set_queue_attributes},
+    {"TagQueue", "sqs:TagQueue", res_queue_url, h_tag_queue},
+    {"UntagQueue", "sqs:UntagQueue", res_queue_url, h_untag_queue},
+};
+const size_t sqs_n_actions = sizeof(sqs_actions) / sizeof(sqs_actions[0]);

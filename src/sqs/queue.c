@@ -1,0 +1,590 @@
+/*
+ * queue — the SQS engine: queues, time and long-poll waiters (API in queue.h).
+ *
+ * This file holds the engine object and the queue-level actions (CreateQueue,
+ * GetQueueUrl, ListQueues, DeleteQueue, PurgeQueue, attributes, tags), the clock
+ * work shared by every action (queue_advance: timers due -> visible, retention
+ * expiry) and waiter wake-ups. Message actions live in msg.c, value rules in
+ * attrs.c/msgattrs.c, blobs in codec.c, containers in store.c.
+ *
+ * Every message action first advances its queue to the caller's mono time, so
+ * results are exact even when sqs_engine_tick() runs late; tick only matters
+ * for waking long pollers and for expiring messages of idle queues.
+ */
+#include "sqs/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+/* ---- engine ---- */
+
+sqs_engine_t *sqs_engine_new(const sqs_journal_t *journal)
+{
+    sqs_engine_t *e = xcalloc(1, sizeof(*e));
+    if (journal)
+        e->j = *journal;
+    e->next_qid = 1;
+    e->next_seq = 1;
+    return e;
+}
+
+void sqs_engine_free(sqs_engine_t *e)
+{
+    if (!e)
+        return;
+    while (e->all) {
+        sqs_queue_t *q = e->all;
+        qtable_del(e, q);
+        queue_free(q);
+    }
+    free(e->buckets);
+    free(e);
+}
+
+void msg_free(sqs_msg_t *m)
+{
+    free(m->body);
+    msg_attrs_free(m->attrs, m->n_attrs);
+    free(m->sender_id);
+    free(m->trace_header);
+    free(m);
+}
+
+void queue_free(sqs_queue_t *q)
+{
+    for (sqs_msg_t *m = q->age_head, *next; m; m = next) {
+        next = m->age_next;
+        msg_free(m);
+    }
+    while (q->waiters)
+        sqs_waiter_remove(q->waiters);
+    heap_free(&q->visible);
+    heap_free(&q->timers);
+    map_free(&q->by_seq);
+    for (int i = 0; i < QA_COUNT; i++)
+        free(q->val[i]);
+    for (size_t i = 0; i < q->n_tags; i++) {
+        free(q->tag_keys[i]);
+        free(q->tag_vals[i]);
+    }
+    free(q->tag_keys);
+    free(q->tag_vals);
+    free(q->account);
+    free(q->region);
+    free(q->name);
+    free(q);
+}
+
+int64_t mono_to_wall(int64_t mono, uint64_t wall_now, uint64_t mono_now)
+{
+    return mono - (int64_t)mono_now + (int64_t)wall_now;
+}
+
+void queue_journal_put(sqs_engine_t *e, const sqs_queue_t *q)
+{
+    if (!e->j.queue_put)
+        return;
+    size_t len;
+    void *blob = queue_blob(q, &len);
+    e->j.queue_put(e->j.ud, q->id, blob, len);
+    free(blob);
+}
+
+sqs_queue_t *queue_find(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *ref,
+                        aws_error_t *err)
+{
+    const char *account = ref->account ? ref->account : ctx->account;
+    sqs_queue_t *q = ref->name ? qtable_get(e, account, ctx->region, ref->name) : NULL;
+    if (!q)
+        aws_error_set2(err, 400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
+                       "The specified queue does not exist.");
+    return q;
+}
+
+/* ---- messages in a queue ---- */
+
+void queue_msg_link(sqs_queue_t *q, sqs_msg_t *m)
+{
+    map_put(&q->by_seq, m);
+    /* The age list is in seq order; restore may arrive out of order. */
+    sqs_msg_t *after = q->age_tail;
+    while (after && after->seq > m->seq)
+        after = after->age_prev;
+    m->age_prev = after;
+    m->age_next = after ? after->age_next : q->age_head;
+    if (m->age_next)
+        m->age_next->age_prev = m;
+    else
+        q->age_tail = m;
+    if (after)
+        after->age_next = m;
+    else
+        q->age_head = m;
+    heap_push(m->where == MSG_VISIBLE ? &q->visible : &q->timers, m);
+    q->n_delayed += m->where == MSG_DELAYED;
+    q->n_inflight += m->where == MSG_INFLIGHT;
+}
+
+void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal)
+{
+    heap_remove(m->where == MSG_VISIBLE ? &q->visible : &q->timers, m);
+    q->n_delayed -= m->where == MSG_DELAYED;
+    q->n_inflight -= m->where == MSG_INFLIGHT;
+    map_del(&q->by_seq, m->seq);
+    if (m->age_prev)
+        m->age_prev->age_next = m->age_next;
+    else
+        q->age_head = m->age_next;
+    if (m->age_next)
+        m->age_next->age_prev = m->age_prev;
+    else
+        q->age_tail = m->age_prev;
+    if (journal && e->j.msg_delete)
+        e->j.msg_delete(e->j.ud, m->seq);
+    msg_free(m);
+}
+
+void msg_state_of(const sqs_msg_t *m, uint64_t wall_now, uint64_t mono_now, sqs_msg_state_t *st)
+{
+    st->visible_at_ms = mono_to_wall(m->due_mono, wall_now, mono_now);
+    st->receive_count = m->receive_count;
+    st->first_receive_ms = m->first_receive_ms;
+}
+
+void queue_advance(sqs_engine_t *e, sqs_queue_t *q, uint64_t mono_now)
+{
+    int64_t now = (int64_t)mono_now;
+    int64_t keep = (int64_t)q->ival[QA_RETENTION] * 1000;
+    bool woke = false;
+    while (q->timers.n && q->timers.v[0]->due_mono <= now) {
+        sqs_msg_t *m = heap_pop(&q->timers);
+        q->n_delayed -= m->where == MSG_DELAYED;
+        q->n_inflight -= m->where == MSG_INFLIGHT;
+        m->where = MSG_VISIBLE;
+        heap_push(&q->visible, m);
+        woke = true;
+    }
+    while (q->age_head && q->age_head->sent_mono + keep <= now)
+        queue_msg_drop(e, q, q->age_head, true);
+    if (woke)
+        queue_wake(q);
+}
+
+/* ---- time ---- */
+
+static int64_t queue_deadline(const sqs_queue_t *q)
+{
+    int64_t d = INT64_MAX;
+    if (q->timers.n)
+        d = q->timers.v[0]->due_mono;
+    if (q->age_head) {
+        int64_t exp = q->age_head->sent_mono + (int64_t)q->ival[QA_RETENTION] * 1000;
+        d = exp < d ? exp : d;
+    }
+    return d;
+}
+
+uint64_t sqs_engine_next_deadline(const sqs_engine_t *e)
+{
+    int64_t d = INT64_MAX;
+    for (const sqs_queue_t *q = e->all; q; q = q->all_next) {
+        int64_t qd = queue_deadline(q);
+        d = qd < d ? qd : d;
+    }
+    if (d == INT64_MAX)
+        return UINT64_MAX;
+    return d < 0 ? 0 : (uint64_t)d;
+}
+
+void sqs_engine_tick(sqs_engine_t *e, uint64_t wall_now, uint64_t mono_now)
+{
+    (void)wall_now; /* states are journaled at receive time; nothing to record here */
+    for (sqs_queue_t *q = e->all, *next; q; q = next) {
+        next = q->all_next;
+        if (queue_deadline(q) <= (int64_t)mono_now)
+            queue_advance(e, q, mono_now);
+    }
+}
+
+/* ---- waiters ---- */
+
+static void waiter_unlink(sqs_waiter_t *w)
+{
+    sqs_queue_t *q = w->queue;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    w->queue = NULL;
+}
+
+void queue_wake(sqs_queue_t *q)
+{
+    /* Wake waiters one at a time while messages remain visible: a callback that
+     * receives at once takes its messages before the next is woken, so one send
+     * does not stampede every poller. Bounded by the count at entry because
+     * callbacks may park themselves again. */
+    size_t budget = 0;
+    for (sqs_waiter_t *w = q->waiters; w; w = w->next)
+        budget++;
+    while (budget-- && q->waiters && q->visible.n) {
+        sqs_waiter_t *w = q->waiters;
+        waiter_unlink(w);
+        w->cb(w);
+    }
+}
+
+int sqs_waiter_add(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *ref,
+                   sqs_waiter_t *w, aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, ref, err);
+    if (!q)
+        return -1;
+    /* Append: the longest-waiting poller is served first. */
+    sqs_waiter_t *tail = q->waiters;
+    while (tail && tail->next)
+        tail = tail->next;
+    w->queue = q;
+    w->next = NULL;
+    w->prev = tail;
+    if (tail)
+        tail->next = w;
+    else
+        q->waiters = w;
+    return 0;
+}
+
+void sqs_waiter_remove(sqs_waiter_t *w)
+{
+    if (w->queue)
+        waiter_unlink(w);
+}
+
+/* ---- create / lookup / list / delete / purge ---- */
+
+static sqs_queue_t *queue_alloc(const sqs_ctx_t *ctx, const char *name, bool fifo)
+{
+    sqs_queue_t *q = xcalloc(1, sizeof(*q));
+    q->account = xstrdup(ctx->account);
+    q->region = xstrdup(ctx->region);
+    q->name = xstrdup(name);
+    q->timers.by_due = true;
+    qattrs_defaults(q);
+    if (fifo)
+        q->val[QA_FIFO] = xstrdup("true");
+    q->created_ms = q->modified_ms = (int64_t)ctx->now_ms;
+    return q;
+}
+
+static int tags_set(sqs_queue_t *q, const sqs_attr_t *tags, size_t n, aws_error_t *err);
+
+/* QueueNameExists unless candidate t has the same attribute values as q. */
+static int queue_same(const sqs_queue_t *q, const sqs_queue_t *t, aws_error_t *err)
+{
+    for (int i = 0; i < QA_COUNT; i++) {
+        const char *a = q->val[i] ? q->val[i] : "", *b = t->val[i] ? t->val[i] : "";
+        if (strcmp(a, b))
+            return aws_error_set2(err, 400, "QueueNameExists", "QueueAlreadyExists",
+                                  "A queue already exists with the same name and a different "
+                                  "value for attribute %s",
+                                  qattr_name(i));
+    }
+    return 0;
+}
+
+int sqs_queue_create(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_create_in_t *in,
+                     aws_error_t *err)
+{
+    bool fifo = false;
+    int rc = -1;
+    if (queue_name_check(in->name, &fifo, err) < 0)
+        return -1;
+    sqs_queue_t *t = queue_alloc(ctx, in->name, fifo);
+    sqs_queue_t *q = qtable_get(e, ctx->account, ctx->region, in->name);
+    if (qattrs_apply(t, in->attrs, in->n_attrs, true, err) < 0)
+        goto out;
+    if (q) {
+        rc = queue_same(q, t, err);
+        goto out;
+    }
+    if (fifo) {
+        aws_error_set2(err, 400, "UnsupportedOperation",
+                       "AWS.SimpleQueueService.UnsupportedOperation",
+                       "FIFO queues are not supported by nagare yet.");
+        goto out;
+    }
+    if (tags_check(in->tags, in->n_tags, err) < 0 || tags_set(t, in->tags, in->n_tags, err) < 0)
+        goto out;
+    t->id = e->next_qid++;
+    qtable_put(e, t);
+    queue_journal_put(e, t);
+    t = NULL;
+    rc = 0;
+out:
+    if (t)
+        queue_free(t);
+    return rc;
+}
+
+int sqs_queue_url_get(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                      aws_error_t *err)
+{
+    return queue_find(e, ctx, in, err) ? 0 : -1;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* NextToken is the hex of the last name returned; names sort after it. */
+static char *token_make(const char *name)
+{
+    size_t n = strlen(name);
+    char *t = xmalloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++)
+        snprintf(t + 2 * i, 3, "%02x", (unsigned char)name[i]);
+    t[2 * n] = 0;
+    return t;
+}
+
+static int token_parse(const char *tok, char *name, size_t cap, aws_error_t *err)
+{
+    size_t n = strlen(tok);
+    bool ok = n % 2 == 0 && n / 2 < cap && n > 0;
+    for (size_t i = 0; ok && i < n / 2; i++) {
+        unsigned v;
+        ok = sscanf(tok + 2 * i, "%2x", &v) == 1 && v > 0;
+        name[i] = (char)v;
+    }
+    if (!ok)
+        return aws_error_set(err, 400, "InvalidParameterValue", "Invalid NextToken value.");
+    name[n / 2] = 0;
+    return 0;
+}
+
+static size_t list_gather(sqs_engine_t *e, const sqs_ctx_t *ctx, const char *prefix,
+                          const char *after, char ***names)
+{
+    size_t n = 0, plen = prefix ? strlen(prefix) : 0;
+    *names = xmalloc((e->nqueues + 1) * sizeof(char *));
+    for (sqs_queue_t *q = e->all; q; q = q->all_next) {
+        if (strcmp(q->account, ctx->account) || strcmp(q->region, ctx->region))
+            continue;
+        if ((plen && strncmp(q->name, prefix, plen)) || (after && strcmp(q->name, after) <= 0))
+            continue;
+        (*names)[n++] = q->name;
+    }
+    qsort(*names, n, sizeof(char *), name_cmp);
+    return n;
+}
+
+int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *in,
+                   sqs_list_out_t *out, aws_error_t *err)
+{
+    char after[96];
+    char **names;
+    if (in->max_results < 0 || in->max_results > SQS_LIST_MAX)
+        return aws_error_set(err, 400, "InvalidParameterValue",
+                             "Value %d for parameter MaxResults is invalid. Reason: MaxResults "
+                             "must be an integer between 1 and 1000.",
+                             in->max_results);
+    if (in->next_token && *in->next_token &&
+        token_parse(in->next_token, after, sizeof(after), err) < 0)
+        return -1;
+    size_t n = list_gather(e, ctx, in->prefix, in->next_token && *in->next_token ? after : NULL,
+                           &names);
+    size_t page = in->max_results ? (size_t)in->max_results : SQS_LIST_MAX;
+    memset(out, 0, sizeof(*out));
+    if (in->max_results && n > page)
+        out->next_token = token_make(names[page - 1]);
+    out->n = n < page ? n : page;
+    for (size_t i = 0; i < out->n; i++)
+        names[i] = xstrdup(names[i]);
+    out->names = names;
+    return 0;
+}
+
+void sqs_list_out_clear(sqs_list_out_t *out)
+{
+    for (size_t i = 0; i < out->n; i++)
+        free(out->names[i]);
+    free(out->names);
+    free(out->next_token);
+    memset(out, 0, sizeof(*out));
+}
+
+int sqs_queue_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                     aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, in, err);
+    if (!q)
+        return -1;
+    qtable_del(e, q);
+    if (e->j.queue_delete)
+        e->j.queue_delete(e->j.ud, q->id);
+    /* Woken pollers retry and get QueueDoesNotExist. */
+    while (q->waiters) {
+        sqs_waiter_t *w = q->waiters;
+        waiter_unlink(w);
+        w->cb(w);
+    }
+    queue_free(q);
+    return 0;
+}
+
+int sqs_queue_purge(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                    aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, in, err);
+    if (!q)
+        return -1;
+    if (q->purge_ms && (int64_t)ctx->now_ms - q->purge_ms < 60000)
+        return aws_error_set2(err, 403, "PurgeQueueInProgress",
+                              "AWS.SimpleQueueService.PurgeQueueInProgress",
+                              "Only one PurgeQueue operation on %s is allowed every 60 seconds.",
+                              q->name);
+    if (e->j.queue_purge)
+        e->j.queue_purge(e->j.ud, q->id, e->next_seq - 1);
+    while (q->age_head)
+        queue_msg_drop(e, q, q->age_head, false);
+    q->purge_ms = (int64_t)ctx->now_ms;
+    queue_journal_put(e, q);
+    return 0;
+}
+
+/* ---- attributes ---- */
+
+int sqs_queue_attrs_get(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_get_in_t *in,
+                        sqs_kv_list_t *out, aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
+    if (!q)
+        return -1;
+    queue_advance(e, q, ctx->mono_ms);
+    return qattrs_collect(q, in->names, in->n, out, err);
+}
+
+int sqs_queue_attrs_set(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_set_in_t *in,
+                        aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
+    if (!q || qattrs_apply(q, in->attrs, in->n, false, err) < 0)
+        return -1;
+    q->modified_ms = (int64_t)ctx->now_ms;
+    queue_journal_put(e, q);
+    /* A shorter retention period applies to messages already in the queue. */
+    queue_advance(e, q, ctx->mono_ms);
+    return 0;
+}
+
+/* ---- tags ---- */
+
+static int tag_find(const sqs_queue_t *q, const char *key)
+{
+    for (size_t i = 0; i < q->n_tags; i++)
+        if (!strcmp(q->tag_keys[i], key))
+            return (int)i;
+    return -1;
+}
+
+/* Merges tags into q; nothing changes when the result would exceed 50 tags. */
+static int tags_set(sqs_queue_t *q, const sqs_attr_t *tags, size_t n, aws_error_t *err)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup = dup || !strcmp(tags[j].name, tags[i].name);
+        added += !dup && tag_find(q, tags[i].name) < 0;
+    }
+    if (q->n_tags + added > SQS_TAGS_MAX)
+        return aws_error_set(err, 400, "InvalidParameterValue",
+                             "Too many tags added for queue %s.", q->name);
+    q->tag_keys = xrealloc(q->tag_keys, (q->n_tags + added + 1) * sizeof(char *));
+    q->tag_vals = xrealloc(q->tag_vals, (q->n_tags + added + 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        int k = tag_find(q, tags[i].name);
+        const char *v = tags[i].value ? tags[i].value : "";
+        if (k >= 0) {
+            free(q->tag_vals[k]);
+            q->tag_vals[k] = xstrdup(v);
+            continue;
+        }
+        q->tag_keys[q->n_tags] = xstrdup(tags[i].name);
+        q->tag_vals[q->n_tags++] = xstrdup(v);
+    }
+    return 0;
+}
+
+int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
+                  aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
+    if (!q || tags_check(in->tags, in->n, err) < 0 || tags_set(q, in->tags, in->n, err) < 0)
+        return -1;
+    queue_journal_put(e, q);
+    return 0;
+}
+
+int sqs_queue_untag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
+                    aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
+    if (!q)
+        return -1;
+    for (size_t i = 0; i < in->n; i++) {
+        int k = in->keys[i] ? tag_find(q, in->keys[i]) : -1;
+        if (k < 0)
+            continue;
+        free(q->tag_keys[k]);
+        free(q->tag_vals[k]);
+        q->n_tags--;
+        q->tag_keys[k] = q->tag_keys[q->n_tags];
+        q->tag_vals[k] = q->tag_vals[q->n_tags];
+    }
+    queue_journal_put(e, q);
+    return 0;
+}
+
+int sqs_queue_tags_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                        sqs_kv_list_t *out, aws_error_t *err)
+{
+    sqs_queue_t *q = queue_find(e, ctx, in, err);
+    if (!q)
+        return -1;
+    out->n = q->n_tags;
+    out->items = xcalloc(q->n_tags + 1, sizeof(*out->items));
+    for (size_t i = 0; i < q->n_tags; i++) {
+        out->items[i].name = xstrdup(q->tag_keys[i]);
+        out->items[i].value = xstrdup(q->tag_vals[i]);
+    }
+    return 0;
+}
+
+/* ---- restore ---- */
+
+int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size_t len)
+{
+    sqs_queue_t *q = xcalloc(1, sizeof(*q));
+    q->timers.by_due = true;
+    bool fifo;
+    aws_error_t err;
+    if (queue_unblob(q, blob, len) < 0 || queue_name_check(q->name, &fifo, &err) < 0 ||
+        !*q->account || !*q->region || qtable_get_id(e, queue_id) ||
+        qtable_get(e, q->account, q->region, q->name)) {
+        queue_free(q);
+        return -1;
+    }
+    q->id = queue_id;
+    qtable_put(e, q);
+    if (queue_id >= e->next_qid)
+        e->next_qid = queue_id + 1;
+    return 0;
+}

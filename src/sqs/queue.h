@@ -1,0 +1,354 @@
+/*
+ * queue — the SQS queue engine (pure: no HTTP, JSON, XML, libuv or SQLite).
+ *
+ * The engine owns every queue and message of one server. Callers (sqs/api.c, the
+ * Lambda event source mappings) pass C structs in and get C structs and an
+ * aws_error_t out; each action returns 0 or -1 with `err` filled with AWS's code,
+ * query-protocol code, HTTP status and message. Single-message actions
+ * (SendMessage, DeleteMessage, ChangeMessageVisibility) are batches of one with
+ * `batch` false: the caller maps the entry's error to the request error.
+ *
+ * Queues are keyed by (account, region, name): the region always comes from the
+ * context, the account from the queue URL. Time never comes from a clock: every
+ * call carries the wall clock (what users see) and the monotonic clock
+ * (deadlines). sqs_engine_next_deadline() tells the caller when to call
+ * sqs_engine_tick(), which makes delayed and timed-out messages visible and
+ * drops messages past their retention period.
+ *
+ * Long polling: a receive that finds nothing returns 0 messages and the wait the
+ * caller should apply (`wait_seconds`); the caller parks an sqs_waiter_t on the
+ * queue and the engine calls it back when messages become visible or the queue
+ * is deleted. Persistence: every mutation is reported through an sqs_journal_t
+ * (the engine never touches SQLite) and replayed at start-up with
+ * sqs_queue_restore()/sqs_msg_restore().
+ *
+ * Not yet: FIFO semantics (FIFO queues are refused with UnsupportedOperation),
+ * dead-letter redrive, message move tasks, AddPermission. RedrivePolicy,
+ * RedriveAllowPolicy and Policy are stored as given (the API layer checks that
+ * they are JSON). Single-threaded: call everything from the loop thread.
+ */
+#ifndef NAGARE_SQS_QUEUE_H
+#define NAGARE_SQS_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws/error.h"
+
+#define SQS_BATCH_MAX       10      /* entries per batch request */
+#define SQS_BATCH_BYTES_MAX 1048576 /* sum of a SendMessageBatch's payloads */
+#define SQS_LIST_MAX        1000    /* ListQueues page size */
+#define SQS_TAGS_MAX        50      /* tags per queue */
+#define SQS_MSG_ATTRS_MAX   10      /* message attributes per message */
+
+typedef struct sqs_engine sqs_engine_t;
+
+/* Mutable state of a message as persisted (wall clock milliseconds). */
+typedef struct sqs_msg_state {
+    int64_t visible_at_ms;    /* wall clock time the message is (or was) visible from */
+    uint32_t receive_count;   /* ApproximateReceiveCount */
+    int64_t first_receive_ms; /* ApproximateFirstReceiveTimestamp, 0 = never received */
+} sqs_msg_state_t;
+
+/* Where mutations go. Any callback may be NULL; the journal itself may be NULL.
+ * Blobs are only valid during the call; the store copies them. */
+typedef struct sqs_journal {
+    void *ud;
+    /* a queue was created or its attributes, tags or purge time changed */
+    void (*queue_put)(void *ud, uint64_t queue_id, const void *blob, size_t len);
+    /* a queue was deleted; its messages go with it */
+    void (*queue_delete)(void *ud, uint64_t queue_id);
+    /* the queue's messages with seq <= max_seq were purged */
+    void (*queue_purge)(void *ud, uint64_t queue_id, uint64_t max_seq);
+    /* a message was sent */
+    void (*msg_put)(void *ud, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
+                    const sqs_msg_state_t *st);
+    /* a message was received or its visibility changed */
+    void (*msg_state)(void *ud, uint64_t seq, const sqs_msg_state_t *st);
+    /* a message was deleted (DeleteMessage or retention) */
+    void (*msg_delete)(void *ud, uint64_t seq);
+} sqs_journal_t;
+
+/* Who is calling and when. account/region: the caller's (ListQueues, CreateQueue,
+ * default GetQueueUrl owner); sender_id: SenderId of messages sent. */
+typedef struct sqs_ctx {
+    const char *account;
+    const char *region;
+    const char *sender_id;
+    uint64_t now_ms;  /* wall clock, ms since the epoch */
+    uint64_t mono_ms; /* monotonic clock, ms */
+} sqs_ctx_t;
+
+/* A name/value string pair: queue attributes and tags, in and out. */
+typedef struct sqs_attr {
+    const char *name;
+    const char *value;
+} sqs_attr_t;
+
+/* An output list of name/value pairs; the strings are owned by the list. */
+typedef struct sqs_kv_list {
+    sqs_attr_t *items;
+    size_t n;
+} sqs_kv_list_t;
+
+/* Frees the list's strings and array and empties it. */
+void sqs_kv_list_clear(sqs_kv_list_t *l);
+
+/* ---- engine ---------------------------------------------------------------- */
+
+/* A new empty engine reporting to journal (may be NULL; the struct is copied).
+ * Free with sqs_engine_free. */
+sqs_engine_t *sqs_engine_new(const sqs_journal_t *journal);
+/* Frees every queue and message. Parked waiters are unlinked without a callback. */
+void sqs_engine_free(sqs_engine_t *e);
+/* The earliest monotonic time at which a message becomes visible or expires
+ * (UINT64_MAX when nothing is pending). Cost: O(number of queues). */
+uint64_t sqs_engine_next_deadline(const sqs_engine_t *e);
+/* Processes everything due at mono_now (wall_now is the matching wall clock):
+ * delayed and in-flight messages whose time has come become visible (waking
+ * waiters), messages past the retention period are deleted. */
+void sqs_engine_tick(sqs_engine_t *e, uint64_t wall_now, uint64_t mono_now);
+
+/* ---- queues ---------------------------------------------------------------- */
+
+typedef struct sqs_queue_ref {
+    const char *account; /* owner account from the queue URL; NULL = ctx->account */
+    const char *name;
+} sqs_queue_ref_t;
+
+typedef struct sqs_create_in {
+    const char *name;
+    const sqs_attr_t *attrs;
+    size_t n_attrs;
+    const sqs_attr_t *tags; /* name = key */
+    size_t n_tags;
+} sqs_create_in_t;
+
+/* CreateQueue in ctx->account/ctx->region. Idempotent when the queue exists with
+ * the same attributes (tags are then ignored, as AWS does); QueueNameExists when
+ * an attribute differs. Errors: InvalidParameterValue (name), InvalidAttributeName,
+ * InvalidAttributeValue, UnsupportedOperation (FIFO), tag errors as sqs_queue_tag. */
+int sqs_queue_create(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_create_in_t *in,
+                     aws_error_t *err);
+/* GetQueueUrl: 0 when the queue ref names an existing queue in ctx->region, else
+ * QueueDoesNotExist. The caller builds the URL from the account and name. */
+int sqs_queue_url_get(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                      aws_error_t *err);
+
+typedef struct sqs_list_in {
+    const char *prefix;     /* NULL or "" = all */
+    int max_results;        /* 0 = not given (up to 1000, no NextToken); else 1..1000 */
+    const char *next_token; /* NULL or a token from a previous page */
+} sqs_list_in_t;
+
+typedef struct sqs_list_out {
+    char **names; /* queue names of ctx->account in ctx->region, sorted */
+    size_t n;
+    char *next_token; /* NULL when there is no further page */
+} sqs_list_out_t;
+
+/* ListQueues. Errors: InvalidParameterValue (MaxResults, NextToken). On success
+ * out is filled and must be released with sqs_list_out_clear. */
+int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *in,
+                   sqs_list_out_t *out, aws_error_t *err);
+void sqs_list_out_clear(sqs_list_out_t *out);
+
+/* DeleteQueue: the queue and its messages go at once; its waiters are woken. */
+int sqs_queue_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                     aws_error_t *err);
+/* PurgeQueue: deletes every message sent before now. A second purge within 60 s
+ * fails with PurgeQueueInProgress (403). */
+int sqs_queue_purge(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                    aws_error_t *err);
+
+typedef struct sqs_attrs_get_in {
+    sqs_queue_ref_t q;
+    const char *const *names; /* "All" or attribute names; n = 0 returns nothing */
+    size_t n;
+} sqs_attrs_get_in_t;
+
+/* GetQueueAttributes. Unknown names -> InvalidAttributeName. On success out holds
+ * the requested attributes (those without a value, e.g. an unset Policy, are left
+ * out as AWS does); release with sqs_kv_list_clear. */
+int sqs_queue_attrs_get(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_get_in_t *in,
+                        sqs_kv_list_t *out, aws_error_t *err);
+
+typedef struct sqs_attrs_set_in {
+    sqs_queue_ref_t q;
+    const sqs_attr_t *attrs;
+    size_t n;
+} sqs_attrs_set_in_t;
+
+/* SetQueueAttributes: all or nothing. An empty value for Policy, RedrivePolicy,
+ * RedriveAllowPolicy or KmsMasterKeyId removes it. */
+int sqs_queue_attrs_set(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_set_in_t *in,
+                        aws_error_t *err);
+
+typedef struct sqs_tag_in {
+    sqs_queue_ref_t q;
+    const sqs_attr_t *tags; /* TagQueue: name = key */
+    const char *const *keys; /* UntagQueue */
+    size_t n;
+} sqs_tag_in_t;
+
+/* TagQueue (uses tags), UntagQueue (uses keys), ListQueueTags (out, release with
+ * sqs_kv_list_clear). Keys 1-128, values 0-256 characters, at most 50 tags. */
+int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
+                  aws_error_t *err);
+int sqs_queue_untag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
+                    aws_error_t *err);
+int sqs_queue_tags_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
+                        sqs_kv_list_t *out, aws_error_t *err);
+
+/* ---- messages ---------------------------------------------------------------- */
+
+/* A message attribute. data_type is "String", "Number" or "Binary", optionally
+ * followed by ".custom". String/Number use string_value, Binary uses binary/len. */
+typedef struct sqs_msg_attr {
+    const char *name;
+    const char *data_type;
+    const char *string_value;
+    const void *binary_value;
+    size_t binary_len;
+} sqs_msg_attr_t;
+
+typedef struct sqs_send_entry {
+    const char *id; /* batch entry Id; ignored unless batch */
+    const char *body;
+    size_t body_len;
+    int delay_seconds; /* -1 = the queue's DelaySeconds */
+    const sqs_msg_attr_t *attrs;
+    size_t n_attrs;
+    const char *trace_header; /* AWSTraceHeader system attribute or NULL */
+} sqs_send_entry_t;
+
+typedef struct sqs_send_in {
+    sqs_queue_ref_t q;
+    const sqs_send_entry_t *entries;
+    size_t n;
+    bool batch; /* SendMessageBatch: entry count, ids and total size are checked */
+} sqs_send_in_t;
+
+typedef struct sqs_send_result {
+    aws_error_t err;       /* err.code NULL on success */
+    char message_id[37];   /* UUID v4 */
+    char md5_body[33];     /* hex */
+    char md5_attrs[33];    /* "" when no message attributes */
+    char md5_sys_attrs[33]; /* "" when no system attributes */
+} sqs_send_result_t;
+
+typedef struct sqs_send_out {
+    sqs_send_result_t results[SQS_BATCH_MAX]; /* in entry order */
+    size_t n;
+} sqs_send_out_t;
+
+/* SendMessage / SendMessageBatch. -1 for request-level errors (QueueDoesNotExist,
+ * EmptyBatchRequest, TooManyEntriesInBatchRequest, BatchEntryIdsNotDistinct,
+ * InvalidBatchEntryId, BatchRequestTooLong); otherwise 0 with a result per entry,
+ * each either sent or failed (InvalidParameterValue, InvalidMessageContents,
+ * MissingParameter). Sent messages wake the queue's waiters before returning. */
+int sqs_msg_send(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_send_in_t *in,
+                 sqs_send_out_t *out, aws_error_t *err);
+
+typedef struct sqs_receive_in {
+    sqs_queue_ref_t q;
+    int max_messages;       /* 0 = not given (1); else 1..10 */
+    int visibility_timeout; /* -1 = the queue's */
+    int wait_seconds;       /* -1 = the queue's ReceiveMessageWaitTimeSeconds */
+    const char *const *sys_attr_names; /* AttributeNames + MessageSystemAttributeNames */
+    size_t n_sys_attr_names;
+    const char *const *msg_attr_names; /* "All", ".*", "prefix.*" or exact names */
+    size_t n_msg_attr_names;
+} sqs_receive_in_t;
+
+/* A received message; every pointer is owned by the sqs_receive_out_t. */
+typedef struct sqs_received {
+    char *message_id;
+    char *receipt_handle;
+    char *body;
+    size_t body_len;
+    char md5_body[33];
+    char md5_attrs[33]; /* over the returned attributes; "" when none */
+    sqs_kv_list_t sys_attrs;
+    sqs_msg_attr_t *attrs; /* selected message attributes, sorted by name */
+    size_t n_attrs;
+} sqs_received_t;
+
+typedef struct sqs_receive_out {
+    sqs_received_t msgs[SQS_BATCH_MAX];
+    size_t n;
+    int wait_seconds; /* long-poll time to apply when n == 0 */
+} sqs_receive_out_t;
+
+/* ReceiveMessage: up to max_messages of the oldest visible messages, each with a
+ * new receipt handle, made invisible for the visibility timeout. Errors:
+ * QueueDoesNotExist, InvalidParameterValue (ranges), InvalidAttributeName. On
+ * success release out with sqs_receive_out_clear. */
+int sqs_msg_receive(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_receive_in_t *in,
+                    sqs_receive_out_t *out, aws_error_t *err);
+void sqs_receive_out_clear(sqs_receive_out_t *out);
+
+typedef struct sqs_handle_entry {
+    const char *id; /* batch entry Id; ignored unless batch */
+    const char *receipt_handle;
+    int visibility_timeout; /* ChangeMessageVisibility only */
+} sqs_handle_entry_t;
+
+typedef struct sqs_handle_in {
+    sqs_queue_ref_t q;
+    const sqs_handle_entry_t *entries;
+    size_t n;
+    bool batch;
+} sqs_handle_in_t;
+
+typedef struct sqs_handle_out {
+    aws_error_t errs[SQS_BATCH_MAX]; /* per entry; code NULL = success */
+    size_t n;
+} sqs_handle_out_t;
+
+/* DeleteMessage(Batch). A malformed handle fails with ReceiptHandleIsInvalid; a
+ * well-formed handle whose message is gone, or which is not the latest handle of
+ * its message, succeeds without deleting anything (AWS documents this). */
+int sqs_msg_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_handle_in_t *in,
+                   sqs_handle_out_t *out, aws_error_t *err);
+/* ChangeMessageVisibility(Batch): 0-43200 s from now, and not beyond 12 hours
+ * after the receive; MessageNotInflight when the message is visible; 0 makes it
+ * visible at once (waking waiters). */
+int sqs_msg_visibility_change(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_handle_in_t *in,
+                              sqs_handle_out_t *out, aws_error_t *err);
+
+/* ---- long polling ------------------------------------------------------------- */
+
+typedef struct sqs_waiter sqs_waiter_t;
+/* Called at most once per add, after the waiter was unlinked; it may call into the
+ * engine (receive, re-add). */
+typedef void (*sqs_waiter_cb)(sqs_waiter_t *w);
+
+/* Caller-allocated; only cb and data are the caller's fields. */
+struct sqs_waiter {
+    sqs_waiter_cb cb;
+    void *data;
+    /* private */
+    struct sqs_waiter *prev, *next;
+    void *queue;
+};
+
+/* Parks w on the queue until messages become visible or the queue is deleted.
+ * -1 with QueueDoesNotExist when there is no such queue (cb is then never called).
+ * w must not already be parked. */
+int sqs_waiter_add(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *q,
+                   sqs_waiter_t *w, aws_error_t *err);
+/* Unparks w (timeout, client gone); harmless when it is not parked. */
+void sqs_waiter_remove(sqs_waiter_t *w);
+
+/* ---- restore ------------------------------------------------------------------- */
+
+/* Recreates a queue from its journal blob. -1 on a corrupt blob or duplicate id. */
+int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size_t len);
+/* Recreates a message of a restored queue. -1 on a corrupt blob, an unknown queue
+ * or a duplicate seq. Messages already past retention are dropped (returns 0). */
+int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob,
+                    size_t len, const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
+
+#endif

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# nagare integration tests: every real client against the built binary.
+#
+# Usage: tests/integration/run.sh BINARY        (e.g. build/nagare, build/asan/nagare)
+#
+# 1. Starts `BINARY serve --in-memory` on a free loopback port and waits for
+#    GET /_nagare/health, then runs, one after the other:
+#      python-json   test_sqs.py under `python3` (boto3 1.43, AWS JSON 1.0)
+#      python-query  test_sqs.py under /usr/bin/python3 (Debian boto3 1.26, query/XML)
+#      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
+#      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
+# 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
+#    server, starts it again on D and checks queues and messages are still there.
+#
+# Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
+# check); a suite that dies without printing its summary counts as one failure.
+# A server that crashed, or whose log holds a sanitizer report, is one failure.
+# Ends with `integration: N passed, M failed`; exits non-zero on any failure.
+# Works with CI=true and no stdin; ASan builds get longer timeouts.
+
+set -u
+BIN=${1:?usage: run.sh BINARY}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+[ -x "$BIN" ] || { echo "run.sh: $BIN is not an executable"; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/nagare-integ.XXXXXX")
+SERVER_PID=""
+TOTAL_PASS=0
+TOTAL_FAIL=0
+SUMMARY=()
+
+# Sanitizer builds are several times slower: stretch waits and timing checks.
+if grep -q -a -m1 AddressSanitizer "$BIN" 2>/dev/null; then
+    SLACK=3
+    SUITE_TIMEOUT=420
+else
+    SLACK=1
+    SUITE_TIMEOUT=240
+fi
+export NAGARE_TIME_SLACK=$SLACK
+
+# Client settings must come from us only, not from the machine's AWS config.
+unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_SESSION_TOKEN AWS_REGION
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server LOG ARGS...: starts BINARY serve ARGS on a free port; sets PORT,
+# SERVER_PID and NAGARE_ENDPOINT; returns 1 if health never answered.
+start_server() {
+    local log=$1 tries i
+    shift
+    for tries in 1 2 3; do
+        PORT=$(free_port)
+        "$BIN" serve --host 127.0.0.1 --port "$PORT" "$@" </dev/null >>"$log" 2>&1 &
+        SERVER_PID=$!
+        for ((i = 0; i < 300; i++)); do
+            if curl -fsS -m 2 "http://127.0.0.1:$PORT/_nagare/health" >/dev/null 2>&1; then
+                export NAGARE_ENDPOINT="http://127.0.0.1:$PORT"
+                return 0
+            fi
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=""
+    done
+    echo "run.sh: server did not become healthy; log:"
+    tail -n 30 "$log"
+    return 1
+}
+
+# stop_server NAME LOG: SIGTERM, then SIGKILL after 15 s.  Counts a failure if
+# the server had already died, or its log holds a sanitizer report.
+stop_server() {
+    local name=$1 log=$2 i rc
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        wait "$SERVER_PID" 2>/dev/null
+        rc=$?
+        record "$name-server" 0 1 "server died during the tests (exit $rc)"
+        tail -n 30 "$log"
+        SERVER_PID=""
+        return
+    fi
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+    if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$log"; then
+        record "$name-server" 0 1 "sanitizer report in the server log"
+        grep -E -A30 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$log" | head -n 60
+    fi
+}
+
+# record SUITE PASSED FAILED [NOTE]
+record() {
+    TOTAL_PASS=$((TOTAL_PASS + $2))
+    TOTAL_FAIL=$((TOTAL_FAIL + $3))
+    SUMMARY+=("$(printf '%-20s %4d passed, %3d failed  %s' "$1" "$2" "$3" "${4:-}")")
+}
+
+# run_suite NAME PATTERN CMD...: runs CMD with output to the terminal and a
+# file; PATTERN is a sed -E expression turning the summary line into "P F".
+run_suite() {
+    local name=$1 pattern=$2 out counts rc
+    shift 2
+    out="$WORK/$name.out"
+    echo
+    echo "=== $name: $*"
+    (cd "$HERE" && timeout -k 10 "$SUITE_TIMEOUT" "$@") </dev/null 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    counts=$(sed -nE "$pattern" "$out" | tail -n 1)
+    if [ -z "$counts" ]; then
+        record "$name" 0 1 "no summary (exit $rc)"
+    elif [ "$rc" -ne 0 ] && [ "${counts#* }" = "0" ]; then
+        record "$name" "${counts% *}" 1 "exit $rc"
+    else
+        record "$name" "${counts% *}" "${counts#* }"
+    fi
+}
+
+UNITTEST_PAT='s/^test_sqs\[[a-z]+\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+
+# --- 1. in-memory server, every client --------------------------------------
+LOG1="$WORK/server-memory.log"
+if start_server "$LOG1" --in-memory; then
+    echo "nagare: $BIN on $NAGARE_ENDPOINT (in-memory)"
+    run_suite python-json "$UNITTEST_PAT" python3 test_sqs.py
+    run_suite python-query "$UNITTEST_PAT" /usr/bin/python3 test_sqs.py
+    run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
+        ./cli_test.sh "$NAGARE_ENDPOINT"
+    if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then
+        echo "=== npm ci"
+        (cd "$HERE" && npm ci --no-audit --no-fund </dev/null) || record npm-ci 0 1 "npm ci failed"
+    fi
+    # node's TAP reporter prints "# pass N" and "# fail M" on two lines: fold them.
+    run_suite node 's/^node: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' bash -c '
+        node --test --test-reporter=tap 2>&1 | tee "$0"
+        rc=${PIPESTATUS[0]}
+        p=$(sed -nE "s/^# pass ([0-9]+)$/\1/p" "$0" | tail -n 1)
+        f=$(sed -nE "s/^# fail ([0-9]+)$/\1/p" "$0" | tail -n 1)
+        [ -n "$p" ] && [ -n "$f" ] && echo "node: $p passed, $f failed"
+        exit "$rc"' "$WORK/node.tap"
+    stop_server memory "$LOG1"
+else
+    record server-memory 0 1 "did not start"
+fi
+
+
+# --- 2. persistence across a restart with --data-dir ------------------------
+DATA="$WORK/data"
+mkdir -p "$DATA"
+LOG2="$WORK/server-disk.log"
+PCHECK='s/^persistence-[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+if start_server "$LOG2" --data-dir "$DATA"; then
+    run_suite persistence-before "$PCHECK" python3 persist_check.py before
+    stop_server disk-1 "$LOG2"
+    if start_server "$LOG2" --data-dir "$DATA"; then
+        run_suite persistence-after "$PCHECK" python3 persist_check.py after
+        stop_server disk-2 "$LOG2"
+    else
+        record persistence-restart 0 1 "did not restart on the same dir"
+    fi
+else
+    record server-disk 0 1 "did not start with --data-dir"
+fi
+
+echo
+echo "=== summary ($BIN)"
+for line in "${SUMMARY[@]}"; do echo "  $line"; done
+echo "integration: $TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" -eq 0 ]

@@ -1,0 +1,170 @@
+/*
+ * test_codec — the model-driven wire codecs: query forms decode to the same
+ * trees the JSON protocol carries, outputs encode to the XML botocore reads,
+ * and errors take each protocol's shape and code.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "aws/codec.h"
+
+static json_t *query(const char *op, const char *form, aws_error_t *err)
+{
+    json_t *pairs = codec_form_parse(form, strlen(form));
+    json_t *out = NULL;
+    const model_op_t *o = model_op_find(&model_sqs, op, strlen(op));
+    assert_non_null(o);
+    memset(err, 0, sizeof(*err));
+    int rc = codec_query_decode(&model_sqs, o, pairs, &out, err);
+    json_decref(pairs);
+    return rc == 0 ? out : NULL;
+}
+
+static void test_form_decoding(void **state)
+{
+    (void)state;
+    json_t *f = codec_form_parse("a=1&b=x+y%21&c=&d", 17);
+    assert_string_equal(json_string_value(json_object_get(f, "b")), "x y!");
+    assert_string_equal(json_string_value(json_object_get(f, "c")), "");
+    assert_non_null(json_object_get(f, "d"));
+    json_decref(f);
+}
+
+static void test_query_batch_with_attributes(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    json_t *in = query("SendMessageBatch",
+                       "Action=SendMessageBatch&QueueUrl=http%3A%2F%2Fh%2F1%2Fq"
+                       "&SendMessageBatchRequestEntry.1.Id=a"
+                       "&SendMessageBatchRequestEntry.1.MessageBody=hello"
+                       "&SendMessageBatchRequestEntry.1.DelaySeconds=5"
+                       "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Name=color"
+                       "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType=String"
+                       "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue=red"
+                       "&SendMessageBatchRequestEntry.2.Id=b"
+                       "&SendMessageBatchRequestEntry.2.MessageBody=world",
+                       &err);
+    assert_non_null(in);
+    json_t *entries = json_object_get(in, "Entries");
+    assert_int_equal(json_array_size(entries), 2);
+    json_t *e0 = json_array_get(entries, 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "MessageBody")), "hello");
+    assert_int_equal(json_integer_value(json_object_get(e0, "DelaySeconds")), 5);
+    json_t *color = json_object_get(json_object_get(e0, "MessageAttributes"), "color");
+    assert_string_equal(json_string_value(json_object_get(color, "StringValue")), "red");
+    assert_string_equal(json_string_value(json_object_get(color, "DataType")), "String");
+    json_decref(in);
+}
+
+static void test_query_maps_and_lists(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    json_t *in = query("CreateQueue",
+                       "QueueName=q1&Attribute.1.Name=DelaySeconds&Attribute.1.Value=3"
+                       "&Attribute.2.Name=VisibilityTimeout&Attribute.2.Value=40"
+                       "&Tag.1.Key=team&Tag.1.Value=core",
+                       &err);
+    assert_non_null(in);
+    json_t *attrs = json_object_get(in, "Attributes");
+    assert_string_equal(json_string_value(json_object_get(attrs, "VisibilityTimeout")), "40");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(in, "tags"), "team")),
+                        "core");
+    json_decref(in);
+    in = query("ReceiveMessage",
+               "QueueUrl=u&AttributeName.1=All&MessageAttributeName.1=a&MessageAttributeName.2=b"
+               "&MaxNumberOfMessages=10",
+               &err);
+    assert_non_null(in);
+    assert_int_equal(json_array_size(json_object_get(in, "MessageAttributeNames")), 2);
+    assert_int_equal(json_integer_value(json_object_get(in, "MaxNumberOfMessages")), 10);
+    json_decref(in);
+}
+
+static void test_query_errors(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    assert_null(query("SendMessage", "MessageBody=x", &err));
+    assert_string_equal(err.code, "MissingParameter");
+    assert_non_null(strstr(err.message, "QueueUrl"));
+    assert_null(query("ReceiveMessage", "QueueUrl=u&MaxNumberOfMessages=ten", &err));
+    assert_string_equal(err.code, "InvalidParameterValue");
+}
+
+static void test_xml_encoding(void **state)
+{
+    (void)state;
+    const model_op_t *op = model_op_find(&model_sqs, "ReceiveMessage", 14);
+    json_t *out = json_pack("{s:[{s:s, s:s, s:{s:s}, s:{s:{s:s, s:s}}}]}", "Messages", "Body",
+                            "a<b&\r", "ReceiptHandle", "rh", "Attributes", "SenderId", "123",
+                            "MessageAttributes", "k", "DataType", "String", "StringValue", "v");
+    buf_t b;
+    buf_init(&b, 0);
+    codec_query_encode(&model_sqs, op, out, "rid", &b);
+    assert_non_null(strstr(b.data, "<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/"
+                                   "doc/2012-11-05/\"><ReceiveMessageResult><Message>"));
+    assert_non_null(strstr(b.data, "<Body>a&lt;b&amp;&#xD;</Body>"));
+    assert_non_null(strstr(b.data, "<Attribute><Name>SenderId</Name><Value>123</Value>"));
+    assert_non_null(strstr(b.data, "<MessageAttribute><Name>k</Name><Value><StringValue>v"
+                                   "</StringValue><DataType>String</DataType></Value>"));
+    assert_non_null(strstr(b.data, "<RequestId>rid</RequestId>"));
+    buf_free(&b);
+    json_decref(out);
+}
+
+static void test_errors_per_protocol(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    buf_t b;
+    char hdr[128];
+    aws_error_set(&err, 400, "QueueDoesNotExist", "The specified queue does not exist.");
+    buf_init(&b, 0);
+    codec_query_error(&model_sqs, &err, "rid", &b);
+    assert_non_null(strstr(b.data, "<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"));
+    assert_non_null(strstr(b.data, "<Type>Sender</Type>"));
+    buf_reset(&b);
+    codec_json_error(&model_sqs, &err, &b, hdr, sizeof(hdr));
+    assert_non_null(strstr(b.data, "\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\""));
+    assert_string_equal(hdr, "AWS.SimpleQueueService.NonExistentQueue;Sender");
+    buf_free(&b);
+}
+
+static void test_json_validation(void **state)
+{
+    (void)state;
+    aws_error_t err = {0};
+    json_t *in = NULL;
+    const model_op_t *op = model_op_find(&model_sqs, "SendMessage", 11);
+    const char *bad = "{\"QueueUrl\":\"u\",\"MessageBody\":\"x\",\"DelaySeconds\":\"5\"}";
+    assert_int_equal(codec_json_decode(&model_sqs, op, bad, strlen(bad), &in, &err), -1);
+    assert_string_equal(err.code, "SerializationException");
+    const char *missing = "{\"QueueUrl\":\"u\"}";
+    assert_int_equal(codec_json_decode(&model_sqs, op, missing, strlen(missing), &in, &err), -1);
+    assert_string_equal(err.code, "MissingParameter");
+    const char *ok = "{\"QueueUrl\":\"u\",\"MessageBody\":\"x\",\"DelaySeconds\":5}";
+    assert_int_equal(codec_json_decode(&model_sqs, op, ok, strlen(ok), &in, &err), 0);
+    json_decref(in);
+    assert_int_equal(codec_json_decode(&model_sqs, op, "{", 1, &in, &err), -1);
+    assert_string_equal(err.code, "SerializationException");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form_decoding),
+        cmocka_unit_test(test_query_batch_with_attributes),
+        cmocka_unit_test(test_query_maps_and_lists),
+        cmocka_unit_test(test_query_errors),
+        cmocka_unit_test(test_xml_encoding),
+        cmocka_unit_test(test_errors_per_protocol),
+        cmocka_unit_test(test_json_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

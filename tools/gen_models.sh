@@ -1,0 +1,8 @@
+#!/bin/sh
+# Regenerates the committed model tables from the botocore models on this machine:
+# the image's current botocore (JSON protocol) and Debian's python3-botocore (query hints).
+set -e
+NEW=$(python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")/data
+OLD=$(/usr/bin/python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")/data
+first() { ls "$1"/service-2.json* | head -n 1; }
+tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012-11-05)" > src/aws/model_sqs.c
