@@ -162,12 +162,12 @@ run_server moto / 4 "$MOTO_SECS" "send batch cycle" python3 -m moto.server -H 12
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
     mkdir -p "$TMP/nginx"
-    NPORT_CONF="$TMP/nginx/nginx.conf"
-    # The port is only known inside run_server, so the config is written by a tiny wrapper.
+    # The port is only known inside run_server, so a tiny wrapper writes the config and
+    # then execs nginx (same PID, so the startup, RSS and CPU figures are nginx's own).
     cat >"$TMP/nginx/start.sh" <<EOF
 #!/bin/sh
-sed -e "s#@DIR@#$TMP/nginx#g" -e "s#@PORT@#\$1#g" "$HERE/nginx.conf" >"$NPORT_CONF"
-exec "$NGINX" -p "$TMP/nginx" -c "$NPORT_CONF" -e "$TMP/nginx/error.log"
+sed -e "s#@DIR@#$TMP/nginx#g" -e "s#@PORT@#\$1#g" "$HERE/nginx.conf" >"$TMP/nginx/nginx.conf"
+exec "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
 EOF
     chmod +x "$TMP/nginx/start.sh"
     run_server nginx / "$CONNS" "$SECS" "get" "$TMP/nginx/start.sh" @PORT@
@@ -224,11 +224,12 @@ def get(name, test, key):
     return r.get(key) if r and "na" not in r else None
 
 def ratio(label, a, b, target, fmt="%.2f"):
+    """Prints a / b against its target, or n/a when either side did not run."""
     if a is None or b is None or b == 0:
         print("%-40s n/a" % label)
         return
     v = a / b
-    print("%-40s %s  (target %s)%s" % (label, fmt % v, target, "" if target is None else ""))
+    print("%-40s %s  (target %s)" % (label, fmt % v, target))
 
 print()
 ratio("cycle msgs/s, nagare / fauxqs", get("nagare", "cycle", "msgs_per_s"),

@@ -37,8 +37,8 @@ static const char MSG_MISMATCH[] =
 
 static bool is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 static bool is_space(char c)
@@ -371,6 +371,7 @@ static int canonical_query(buf_t *out, const char *q, size_t n, unsigned skip)
     qpair_t *pairs = cap <= 32 ? local : xmalloc(cap * sizeof(*pairs));
     buf_t tmp;
     buf_init(&tmp, SCRATCH_MAX);
+    buf_append(&tmp, "", 0); /* storage even when every parameter is empty */
     int rc = -1;
     long np = query_collect(q, n, skip, &tmp, pairs);
     if (np < 0)
@@ -577,8 +578,8 @@ static int http_date_to_amz(const char *s, size_t n, char out[17])
         mi < 0 || mi > 59 || sec < 0 || sec > 60)
         return -1;
     char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d%02d%02dT%02d%02d%02dZ", y, (int)(m - months) / 3 + 1, d, h,
-             mi, sec);
+    snprintf(tmp, sizeof(tmp), "%04d%02d%02dT%02d%02d%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi,
+             sec);
     memcpy(out, tmp, 17);
     return 0;
 }
@@ -742,8 +743,8 @@ static int auth_missing(const auth_fields_t *f, bool no_date, const char *whole,
                       (int)whole_len, whole);
 }
 
-static int parse_header_form(const sigv4_request_t *req, const sigv4_header_t *h,
-                             sigv4_auth_t *out, aws_error_t *err)
+static int parse_header_form(const sigv4_request_t *req, const sigv4_header_t *h, sigv4_auth_t *out,
+                             aws_error_t *err)
 {
     const char *v = h->value;
     size_t n = h->value_len;
@@ -752,8 +753,7 @@ static int parse_header_form(const sigv4_request_t *req, const sigv4_header_t *h
     size_t alg = 0;
     while (alg < n && !is_space(v[alg]))
         alg++;
-    if (bytes_eq(v, alg, ALGORITHM) &&
-        auth_fields_split(v + alg, n - alg, v, n, &f, err) < 0)
+    if (bytes_eq(v, alg, ALGORITHM) && auth_fields_split(v + alg, n - alg, v, n, &f, err) < 0)
         return -1;
     int date = header_date(req, out, err);
     if (date < 0)
@@ -835,8 +835,7 @@ static int parse_query_form(const sigv4_request_t *req, sigv4_auth_t *out, aws_e
             err, "%s%s%s%sRe-examine the query-string parameters.",
             f.v[Q_CRED] ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
             f.v[Q_SIG] ? "" : "AWS query-string parameters must include 'X-Amz-Signature'. ",
-            f.v[Q_SIGNED] ? ""
-                          : "AWS query-string parameters must include 'X-Amz-SignedHeaders'. ",
+            f.v[Q_SIGNED] ? "" : "AWS query-string parameters must include 'X-Amz-SignedHeaders'. ",
             f.v[Q_DATE] ? "" : "AWS query-string parameters must include 'X-Amz-Date'. ");
     if (pct_decode(f.v[Q_ALG], f.len[Q_ALG], alg, sizeof(alg), &alg_n) < 0 ||
         strcmp(alg, ALGORITHM) != 0)
@@ -940,9 +939,9 @@ int sigv4_verify(const sigv4_request_t *req, const sigv4_auth_t *auth, const cha
     /* The usual form first; then what other clients sign: the path as sent, without
      * normalising it, and (presigned) the query without X-Amz-Security-Token, which some
      * clients append after signing, as AWS IoT documents. */
-    static const unsigned variants[] = {
-        SIGV4_CANON_NORMALIZE, 0, SIGV4_CANON_NORMALIZE | SIGV4_CANON_TOKEN_UNSIGNED,
-        SIGV4_CANON_TOKEN_UNSIGNED};
+    static const unsigned variants[] = {SIGV4_CANON_NORMALIZE, 0,
+                                        SIGV4_CANON_NORMALIZE | SIGV4_CANON_TOKEN_UNSIGNED,
+                                        SIGV4_CANON_TOKEN_UNSIGNED};
     bool raw_differs = req->path && !path_is_normal(req->path, req->path_len);
     bool token_in_query = auth->presigned && auth->session_token;
     buf_t scratch;
@@ -1025,10 +1024,10 @@ int sigv4_sign(const sigv4_request_t *req, const char *access_key, const char *s
     memcpy(a->date, amz_date, 8);
     if (signature_compute(req, a, secret, SIGV4_CANON_NORMALIZE, cache, &scratch, hex) < 0)
         goto out;
-    int n = snprintf(out, outlen,
-                     ALGORITHM " Credential=%s/%s/%s/%s/" TERMINATOR
-                               ", SignedHeaders=%s, Signature=%s",
-                     access_key, a->date, region, service, a->signed_headers, hex);
+    int n =
+        snprintf(out, outlen,
+                 ALGORITHM " Credential=%s/%s/%s/%s/" TERMINATOR ", SignedHeaders=%s, Signature=%s",
+                 access_key, a->date, region, service, a->signed_headers, hex);
     rc = (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 out:
     buf_free(&scratch);

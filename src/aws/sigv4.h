@@ -18,8 +18,9 @@
  * once per (secret, date, region, service) and kept in a small fixed-size cache that belongs to
  * one thread (the loop); pass NULL to derive every time.
  *
- * Reference: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
- * and the aws-c-auth signing test suite (/work/shared/testdata/sigv4).
+ * Reference:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html and
+ * the aws-c-auth signing test suite (/work/shared/testdata/sigv4).
  */
 #ifndef NAGARE_AWS_SIGV4_H
 #define NAGARE_AWS_SIGV4_H
@@ -113,7 +114,8 @@ int sigv4_sign(const sigv4_request_t *req, const char *access_key, const char *s
 
 /* Flags of sigv4_canonical_request. */
 #define SIGV4_CANON_NORMALIZE      1u /* normalise the path (every service but S3) */
-#define SIGV4_CANON_TOKEN_UNSIGNED 2u /* presigned: X-Amz-Security-Token was added after signing */
+#define SIGV4_CANON_TOKEN_UNSIGNED 2u /* presigned: X-Amz-Security-Token was added after signing   \
+                                       */
 
 /* Internal, exposed for tests. Appends to out the canonical request for req as described by
  * auth (method, URI, query without X-Amz-Signature when presigned, the signed headers, the

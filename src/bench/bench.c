@@ -287,8 +287,12 @@ static int create_queue(bench_t *b)
     json_t *root = status == 200 ? json_loads(resp, 0, NULL) : NULL;
     const char *url = json_string_value(json_object_get(root, "QueueUrl"));
     if (!url) {
-        fprintf(stderr, "bench: CreateQueue %s on %s failed: %s %s\n", b->queue_name, b->o.endpoint,
-                status < 0 ? uv_strerror(status) : "HTTP", resp);
+        if (status < 0)
+            fprintf(stderr, "bench: CreateQueue %s on %s: %s\n", b->queue_name, b->o.endpoint,
+                    uv_strerror(status));
+        else
+            fprintf(stderr, "bench: CreateQueue %s on %s: HTTP %d %s\n", b->queue_name,
+                    b->o.endpoint, status, resp);
         goto out;
     }
     b->queue_url = xstrdup(url);
@@ -597,6 +601,14 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 };
 
+static const char *opt_name(int ch)
+{
+    for (const struct option *o = long_opts; o->name; o++)
+        if (o->val == ch)
+            return o->name;
+    return "?";
+}
+
 /* One option into o; 0, -1 on a bad value. */
 static int apply_opt(opts_t *o, int ch, const char *arg)
 {
@@ -659,7 +671,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         }
         if (apply_opt(o, ch, optarg) < 0) {
             if (ch != '?')
-                fprintf(stderr, "bench: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+                fprintf(stderr, "bench: bad value '%s' for %s\n", optarg, opt_name(ch));
             usage(stderr);
             return -1;
         }

@@ -47,13 +47,13 @@ enum {
     HEADER_OVERHEAD = 4,        /* ": " and "\r\n" */
 };
 
-#define DEFAULT_MAX_HEADER  16384
-#define DEFAULT_MAX_BODY    (1024 * 1024)
-#define DEFAULT_IDLE_MS     60000
-#define DEFAULT_REQUEST_MS  30000
-#define CONN_KEEP_ALIVE     "Connection: keep-alive\r\n\r\n"
-#define CONN_CLOSE          "Connection: close\r\n\r\n"
-#define CONTINUE_RESPONSE   "HTTP/1.1 100 Continue\r\n\r\n"
+#define DEFAULT_MAX_HEADER 16384
+#define DEFAULT_MAX_BODY   (1024 * 1024)
+#define DEFAULT_IDLE_MS    60000
+#define DEFAULT_REQUEST_MS 30000
+#define CONN_KEEP_ALIVE    "Connection: keep-alive\r\n\r\n"
+#define CONN_CLOSE         "Connection: close\r\n\r\n"
+#define CONTINUE_RESPONSE  "HTTP/1.1 100 Continue\r\n\r\n"
 
 enum cb_kind { CB_NONE, CB_FIELD, CB_VALUE };
 enum req_state { REQ_PARSING, REQ_HANDLER, REQ_READY };
@@ -63,12 +63,12 @@ typedef struct hdr_span {
     size_t name_off, name_len, value_off, value_len;
 } hdr_span_t;
 
-typedef struct http_conn http_conn_t;
+typedef struct sconn sconn_t;
 
-typedef struct http_req {
+typedef struct sreq {
     http_request_t pub; /* first member: the handler's pointer converts back */
-    http_conn_t *conn;  /* NULL once the connection is gone */
-    struct http_req *next;
+    sconn_t *conn;      /* NULL once the connection is gone */
+    struct sreq *next;
     enum req_state state;
     enum cb_kind last_cb;
     bool head_done, keep_alive, expect_continue, continue_sent;
@@ -84,16 +84,16 @@ typedef struct http_req {
     size_t resp_body_len;
     char *owned_body;
     uv_write_t wr;
-} http_req_t;
+} sreq_t;
 
-struct http_conn {
+struct sconn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     http_parser parser;
     http_server_t *srv;
-    http_conn_t *prev, *next;
-    http_req_t *q_head, *q_tail; /* arrival order; q_tail may be cur */
-    http_req_t *cur;             /* being parsed */
+    sconn_t *prev, *next;
+    sreq_t *q_head, *q_tail; /* arrival order; q_tail may be cur */
+    sreq_t *cur;             /* being parsed */
     size_t q_len, writes;
     char *pending; /* unparsed bytes set aside while paused */
     size_t pending_len;
@@ -110,7 +110,7 @@ struct http_server {
     http_server_config_t cfg;
     http_request_cb cb;
     void *ud;
-    http_conn_t *conns;
+    sconn_t *conns;
     size_t n_conns;
     int port;
     bool shutting_down, listener_closed;
@@ -119,16 +119,16 @@ struct http_server {
     char rbuf[READ_BUF_SIZE];
 };
 
-static void conn_flush(http_conn_t *c);
-static void conn_close(http_conn_t *c);
-static void conn_feed(http_conn_t *c, const char *data, size_t len);
-static void conn_fail(http_conn_t *c, int status);
+static void conn_flush(sconn_t *c);
+static void conn_close(sconn_t *c);
+static void conn_feed(sconn_t *c, const char *data, size_t len);
+static void conn_fail(sconn_t *c, int status);
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
-static http_req_t *req_new(http_conn_t *c)
+static sreq_t *req_new(sconn_t *c)
 {
-    http_req_t *r = xcalloc(1, sizeof *r);
+    sreq_t *r = xcalloc(1, sizeof *r);
     r->conn = c;
     r->head_bytes = REQUEST_LINE_OVERHEAD;
     r->pub.method = "";
@@ -144,7 +144,7 @@ static http_req_t *req_new(http_conn_t *c)
     return r;
 }
 
-static void req_free(http_req_t *r)
+static void req_free(sreq_t *r)
 {
     buf_free(&r->head);
     buf_free(&r->body);
@@ -156,7 +156,7 @@ static void req_free(http_req_t *r)
 }
 
 /* Splits the request target into path and query; absolute-form targets keep only their path. */
-static void req_split_target(http_req_t *r, int is_connect)
+static void req_split_target(sreq_t *r, int is_connect)
 {
     http_request_t *q = &r->pub;
     const char *url = q->url;
@@ -165,7 +165,8 @@ static void req_split_target(http_req_t *r, int is_connect)
 
     if (len > 0 && url[0] != '/' && url[0] != '*') {
         http_parser_url_init(&u);
-        if (http_parser_parse_url(url, len, is_connect, &u) == 0 && (u.field_set & (1 << UF_PATH))) {
+        if (http_parser_parse_url(url, len, is_connect, &u) == 0 &&
+            (u.field_set & (1 << UF_PATH))) {
             url += u.field_data[UF_PATH].off;
             len -= u.field_data[UF_PATH].off;
         }
@@ -180,7 +181,7 @@ static void req_split_target(http_req_t *r, int is_connect)
 }
 
 /* Fills the public view once the head is complete (the head storage no longer moves). */
-static void req_finish_head(http_req_t *r, const http_parser *p)
+static void req_finish_head(sreq_t *r, const http_parser *p)
 {
     const char *base = r->head.data ? r->head.data : "";
 
@@ -194,8 +195,8 @@ static void req_finish_head(http_req_t *r, const http_parser *p)
         r->headers = xmalloc(r->n_spans * sizeof *r->headers);
     for (size_t i = 0; i < r->n_spans; i++) {
         const hdr_span_t *sp = &r->spans[i];
-        r->headers[i] = (http_header_t){base + sp->name_off, sp->name_len, base + sp->value_off,
-                                        sp->value_len};
+        r->headers[i] =
+            (http_header_t){base + sp->name_off, sp->name_len, base + sp->value_off, sp->value_len};
     }
     r->pub.headers = r->headers;
     r->pub.n_headers = r->n_spans;
@@ -210,8 +211,8 @@ static bool header_is(const http_header_t *h, const char *name)
 }
 
 /* Builds the status line and headers; the body goes in the same allocation when copied. */
-static void resp_build(http_req_t *r, int status, const http_header_t *h, size_t n,
-                       const char *body, size_t body_len, bool copy_body)
+static void resp_build(sreq_t *r, int status, const http_header_t *h, size_t n, const char *body,
+                       size_t body_len, bool copy_body)
 {
     const char *reason = http_status_str((enum http_status)status);
     size_t cap = 64 + strlen(reason) + sizeof CONN_KEEP_ALIVE;
@@ -247,7 +248,7 @@ static void resp_build(http_req_t *r, int status, const http_header_t *h, size_t
 
 static void on_timer(uv_timer_t *t)
 {
-    http_conn_t *c = t->data;
+    sconn_t *c = t->data;
 
     if (c->tmode == TM_REQUEST && c->cur && !c->shut)
         conn_fail(c, 408);
@@ -255,7 +256,7 @@ static void on_timer(uv_timer_t *t)
         conn_close(c);
 }
 
-static void conn_timer_set(http_conn_t *c, enum timer_mode m, uint64_t ms)
+static void conn_timer_set(sconn_t *c, enum timer_mode m, uint64_t ms)
 {
     c->tmode = m;
     if (m == TM_NONE)
@@ -266,7 +267,7 @@ static void conn_timer_set(http_conn_t *c, enum timer_mode m, uint64_t ms)
 
 /* Picks the idle timer or none once no request is being parsed (the request deadline is armed
  * at the first byte of a request and the linger timer by the final response). */
-static void conn_timer_update(http_conn_t *c)
+static void conn_timer_update(sconn_t *c)
 {
     if (c->closing || c->shut || c->cur)
         return;
@@ -280,14 +281,14 @@ static void conn_timer_update(http_conn_t *c)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-    http_conn_t *c = h->data;
+    sconn_t *c = h->data;
     (void)suggested;
     *b = uv_buf_init(c->srv->rbuf, READ_BUF_SIZE);
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
 
-static bool conn_wants_input(const http_conn_t *c)
+static bool conn_wants_input(const sconn_t *c)
 {
     if (c->closing || c->eof)
         return false;
@@ -298,7 +299,7 @@ static bool conn_wants_input(const http_conn_t *c)
     return !c->draining || c->cur != NULL;
 }
 
-static void conn_read_update(http_conn_t *c)
+static void conn_read_update(sconn_t *c)
 {
     bool want = conn_wants_input(c);
 
@@ -328,7 +329,7 @@ static void server_maybe_done(http_server_t *s)
 
 static void on_conn_closed(uv_handle_t *h)
 {
-    http_conn_t *c = h->data;
+    sconn_t *c = h->data;
     http_server_t *s = c->srv;
 
     if (--c->handles > 0)
@@ -346,12 +347,12 @@ static void on_conn_closed(uv_handle_t *h)
 }
 
 /* Closes at once; requests a handler still holds are detached (their responses are dropped). */
-static void conn_close(http_conn_t *c)
+static void conn_close(sconn_t *c)
 {
     if (c->closing)
         return;
     c->closing = true;
-    for (http_req_t *r = c->q_head, *next; r; r = next) {
+    for (sreq_t *r = c->q_head, *next; r; r = next) {
         next = r->next;
         if (r->state == REQ_HANDLER) {
             r->conn = NULL;
@@ -368,7 +369,7 @@ static void conn_close(http_conn_t *c)
 
 static void on_shutdown(uv_shutdown_t *sr, int status)
 {
-    http_conn_t *c = sr->data;
+    sconn_t *c = sr->data;
 
     if (c->closing)
         return;
@@ -383,7 +384,7 @@ static void on_shutdown(uv_shutdown_t *sr, int status)
 }
 
 /* Half-closes after the final response: uv_shutdown waits for the queued writes. */
-static void conn_shutdown(http_conn_t *c)
+static void conn_shutdown(sconn_t *c)
 {
     c->shut = true;
     c->draining = true;
@@ -397,12 +398,12 @@ static void conn_shutdown(http_conn_t *c)
 
 /* No more requests will come: after a final response, on server shutdown, or on EOF once the
  * bytes set aside have been parsed. */
-static bool conn_ending(const http_conn_t *c)
+static bool conn_ending(const sconn_t *c)
 {
     return c->draining || (c->eof && !c->paused && !c->feeding);
 }
 
-static void conn_maybe_finish(http_conn_t *c)
+static void conn_maybe_finish(sconn_t *c)
 {
     if (c->closing || c->shut)
         return;
@@ -412,7 +413,7 @@ static void conn_maybe_finish(http_conn_t *c)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-static void conn_resume(http_conn_t *c)
+static void conn_resume(sconn_t *c)
 {
     if (!c->paused || c->q_len + c->writes >= PIPELINE_MAX)
         return;
@@ -427,8 +428,8 @@ static void conn_resume(http_conn_t *c)
 
 static void on_written(uv_write_t *wr, int status)
 {
-    http_req_t *r = wr->data;
-    http_conn_t *c = r->conn;
+    sreq_t *r = wr->data;
+    sconn_t *c = r->conn;
 
     req_free(r);
     c->writes--;
@@ -446,7 +447,7 @@ static void on_written(uv_write_t *wr, int status)
     conn_timer_update(c);
 }
 
-static int conn_write_resp(http_conn_t *c, http_req_t *r, bool last)
+static int conn_write_resp(sconn_t *c, sreq_t *r, bool last)
 {
     const char *tail = last ? CONN_CLOSE : CONN_KEEP_ALIVE;
     size_t tail_len = last ? sizeof CONN_CLOSE - 1 : sizeof CONN_KEEP_ALIVE - 1;
@@ -470,7 +471,7 @@ static void on_continue_written(uv_write_t *wr, int status)
     free(wr);
 }
 
-static void conn_send_continue(http_conn_t *c, http_req_t *r)
+static void conn_send_continue(sconn_t *c, sreq_t *r)
 {
     static char text[] = CONTINUE_RESPONSE;
     uv_buf_t b = uv_buf_init(text, sizeof text - 1);
@@ -486,9 +487,9 @@ static void conn_send_continue(http_conn_t *c, http_req_t *r)
 /* Writes every answered request at the head of the queue, in order; the last response of a
  * connection says Connection: close and half-closes. Then sends 100 Continue if the request
  * being parsed is now first in line and asked for it. */
-static void conn_flush(http_conn_t *c)
+static void conn_flush(sconn_t *c)
 {
-    http_req_t *r;
+    sreq_t *r;
 
     for (r = c->q_head; r && r->state == REQ_READY; r = c->q_head) {
         c->q_head = r->next;
@@ -511,7 +512,7 @@ static void conn_flush(http_conn_t *c)
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
-static int head_account(http_conn_t *c, http_req_t *r, size_t n)
+static int head_account(sconn_t *c, sreq_t *r, size_t n)
 {
     r->head_bytes += n;
     if (r->head_bytes > c->srv->cfg.max_header_bytes) {
@@ -523,7 +524,7 @@ static int head_account(http_conn_t *c, http_req_t *r, size_t n)
 
 static int on_message_begin(http_parser *p)
 {
-    http_conn_t *c = p->data;
+    sconn_t *c = p->data;
 
     c->cur = req_new(c);
     conn_timer_set(c, TM_REQUEST, c->srv->cfg.request_timeout_ms);
@@ -532,8 +533,8 @@ static int on_message_begin(http_parser *p)
 
 static int on_url(http_parser *p, const char *at, size_t len)
 {
-    http_conn_t *c = p->data;
-    http_req_t *r = c->cur;
+    sconn_t *c = p->data;
+    sreq_t *r = c->cur;
 
     if (head_account(c, r, len) < 0)
         return -1;
@@ -544,8 +545,8 @@ static int on_url(http_parser *p, const char *at, size_t len)
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
-    http_conn_t *c = p->data;
-    http_req_t *r = c->cur;
+    sconn_t *c = p->data;
+    sreq_t *r = c->cur;
 
     if (r->head_done) /* trailers: ignored */
         return 0;
@@ -568,8 +569,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
-    http_conn_t *c = p->data;
-    http_req_t *r = c->cur;
+    sconn_t *c = p->data;
+    sreq_t *r = c->cur;
 
     if (r->head_done)
         return 0;
@@ -589,8 +590,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
  * c->fail_status. */
 static int on_headers_complete(http_parser *p)
 {
-    http_conn_t *c = p->data;
-    http_req_t *r = c->cur;
+    sconn_t *c = p->data;
+    sreq_t *r = c->cur;
     http_server_t *s = c->srv;
     bool has_len = (p->flags & F_CONTENTLENGTH) != 0;
     size_t elen;
@@ -621,8 +622,8 @@ static int on_headers_complete(http_parser *p)
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
-    http_conn_t *c = p->data;
-    http_req_t *r = c->cur;
+    sconn_t *c = p->data;
+    sreq_t *r = c->cur;
 
     if (r->body.len + len > r->body_cap) {
         c->fail_status = 413;
@@ -650,9 +651,9 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
-static void conn_dispatch(http_conn_t *c)
+static void conn_dispatch(sconn_t *c)
 {
-    http_req_t *r = c->cur;
+    sreq_t *r = c->cur;
     http_server_t *s = c->srv;
 
     c->cur = NULL;
@@ -671,11 +672,11 @@ static void conn_dispatch(http_conn_t *c)
 
 /* Turns the request being parsed (or a new entry) into an error response and ends the
  * connection after it. */
-static void conn_fail(http_conn_t *c, int status)
+static void conn_fail(sconn_t *c, int status)
 {
     if (c->closing)
         return;
-    http_req_t *r = c->cur ? c->cur : req_new(c);
+    sreq_t *r = c->cur ? c->cur : req_new(c);
     c->cur = NULL;
     c->draining = true;
     r->keep_alive = false;
@@ -689,7 +690,7 @@ static void conn_fail(http_conn_t *c, int status)
     }
 }
 
-static int status_for(const http_conn_t *c, enum http_errno err)
+static int status_for(const sconn_t *c, enum http_errno err)
 {
     if (c->fail_status)
         return c->fail_status;
@@ -698,7 +699,7 @@ static int status_for(const http_conn_t *c, enum http_errno err)
 
 /* Runs bytes through the parser, dispatching each complete request in order. Sets bytes aside
  * (and pauses) when too many requests are in flight. */
-static void conn_feed(http_conn_t *c, const char *data, size_t len)
+static void conn_feed(sconn_t *c, const char *data, size_t len)
 {
     c->feeding = true;
     while (len > 0 && !c->closing) {
@@ -725,7 +726,7 @@ static void conn_feed(http_conn_t *c, const char *data, size_t len)
     c->feeding = false;
 }
 
-static void conn_eof(http_conn_t *c)
+static void conn_eof(sconn_t *c)
 {
     c->eof = true;
     if (c->lingering || c->cur) {
@@ -737,7 +738,7 @@ static void conn_eof(http_conn_t *c)
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
-    http_conn_t *c = st->data;
+    sconn_t *c = st->data;
 
     if (nread > 0 && !c->lingering)
         conn_feed(c, b->base, (size_t)nread);
@@ -757,7 +758,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 /* ---- connections and the server ------------------------------------------------------------ */
 
 /* Sets up a connection around a connected c->tcp and starts reading. */
-static void conn_start(http_server_t *s, http_conn_t *c)
+static void conn_start(http_server_t *s, sconn_t *c)
 {
     c->srv = s;
     c->tcp.data = c;
@@ -784,7 +785,7 @@ static void on_unstarted_closed(uv_handle_t *h)
 static void on_connection(uv_stream_t *ls, int status)
 {
     http_server_t *s = ls->data;
-    http_conn_t *c;
+    sconn_t *c;
 
     if (status < 0) {
         log_warn("http: accept: %s", uv_strerror(status));
@@ -802,7 +803,7 @@ static void on_connection(uv_stream_t *ls, int status)
 
 int http_server_adopt(http_server_t *s, uv_os_sock_t fd)
 {
-    http_conn_t *c = xcalloc(1, sizeof *c);
+    sconn_t *c = xcalloc(1, sizeof *c);
     int rc;
 
     uv_tcp_init(s->loop, &c->tcp);
@@ -896,8 +897,8 @@ size_t http_server_connections(const http_server_t *s)
 static void req_respond(http_request_t *req, int status, const http_header_t *headers, size_t n,
                         const char *body, size_t body_len, char *owned)
 {
-    http_req_t *r = (http_req_t *)req;
-    http_conn_t *c = r->conn;
+    sreq_t *r = (sreq_t *)req;
+    sconn_t *c = r->conn;
 
     if (!c) { /* client gone: drop the response */
         free(owned);
@@ -954,7 +955,7 @@ void http_server_shutdown(http_server_t *s, void (*done)(void *ud), void *ud)
     s->done = done;
     s->done_ud = ud;
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    for (http_conn_t *c = s->conns, *next; c; c = next) {
+    for (sconn_t *c = s->conns, *next; c; c = next) {
         next = c->next; /* conns leave the list only in close callbacks */
         if (c->closing || c->shut)
             continue;

@@ -65,7 +65,8 @@ typedef void (*http_request_cb)(http_request_t *req, void *ud);
 int http_server_new(uv_loop_t *loop, const http_server_config_t *cfg, http_request_cb cb, void *ud,
                     http_server_t **out);
 /* Binds and listens on host ("127.0.0.1", "0.0.0.0", "::1", "[::1]", "localhost" meaning
- * 127.0.0.1; NULL is 127.0.0.1); port 0 picks a free port. 0 or negative uv error. */
+ * 127.0.0.1; NULL is 127.0.0.1); port 0 picks a free port. 0 or negative uv error (the server
+ * is then still to be freed with http_server_shutdown). */
 int http_server_listen(http_server_t *s, const char *host, int port);
 /* The bound port (0 before a successful listen). */
 int http_server_port(const http_server_t *s);

@@ -81,8 +81,7 @@ static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
     if (!slash || slash - p == 0 || slash - p >= (long)sizeof(u->account) || !slash[1] ||
         strchr(slash + 1, '/') || strlen(slash + 1) >= sizeof(u->name))
         return aws_error_set(err, 404, "InvalidAddress",
-                             "The address %.200s is not valid for this endpoint.",
-                             url ? url : "");
+                             "The address %.200s is not valid for this endpoint.", url ? url : "");
     snprintf(u->account, sizeof(u->account), "%.*s", (int)(slash - p), p);
     snprintf(u->name, sizeof(u->name), "%s", slash + 1);
     return 0;
@@ -101,8 +100,8 @@ static int queue_ref(aws_call_t *c, qurl_t *u, sqs_queue_ref_t *ref)
 static json_t *queue_url(const aws_call_t *c, const char *account, const char *name)
 {
     char url[512];
-    snprintf(url, sizeof(url), "http://%s/%s/%s", c->host[0] ? c->host : "localhost:4566",
-             account, name);
+    snprintf(url, sizeof(url), "http://%s/%s/%s", c->host[0] ? c->host : "localhost:4566", account,
+             name);
     return json_string(url);
 }
 
@@ -202,9 +201,8 @@ static int h_list_queues(aws_call_t *c)
 }
 
 /* The shape shared by DeleteQueue and PurgeQueue. */
-static int queue_only(aws_call_t *c,
-                      int (*fn)(sqs_engine_t *, const sqs_ctx_t *, const sqs_queue_ref_t *,
-                                aws_error_t *))
+static int queue_only(aws_call_t *c, int (*fn)(sqs_engine_t *, const sqs_ctx_t *,
+                                               const sqs_queue_ref_t *, aws_error_t *))
 {
     sqs_ctx_t ctx;
     qurl_t u;
@@ -357,8 +355,7 @@ static char *b64_encode(const void *p, size_t len)
 
 /* Message attributes of one entry; more than SQS_MSG_ATTRS_MAX are passed on
  * as count so the engine reports the error. -1 with err on a bad blob. */
-static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n,
-                        aws_error_t *err)
+static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n, aws_error_t *err)
 {
     const char *k;
     json_t *v;
@@ -377,8 +374,7 @@ static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n
         const json_t *bv = json_object_get(v, "BinaryValue");
         if (json_is_string(bv)) {
             unsigned char *d;
-            if (b64_decode(json_string_value(bv), json_string_length(bv), &d,
-                           &a->binary_len) < 0)
+            if (b64_decode(json_string_value(bv), json_string_length(bv), &d, &a->binary_len) < 0)
                 return aws_error_set(err, 400, "InvalidParameterValue",
                                      "The binary value of message attribute %s is not valid "
                                      "base64.",
@@ -427,8 +423,8 @@ static void result_fields(json_t *o, const sqs_send_result_t *r)
 
 static json_t *failure(const char *id, const aws_error_t *e)
 {
-    return json_pack("{s:s, s:b, s:s, s:s}", "Id", id ? id : "", "SenderFault", e->sender,
-                     "Code", e->code, "Message", e->message);
+    return json_pack("{s:s, s:b, s:s, s:s}", "Id", id ? id : "", "SenderFault", e->sender, "Code",
+                     e->code, "Message", e->message);
 }
 
 static int h_send_message(aws_call_t *c)
@@ -655,8 +651,7 @@ static int handles_batch(aws_call_t *c, handle_fn fn)
         if (out.errs[i].code)
             json_array_append_new(failed, failure(entries[i].id, &out.errs[i]));
         else
-            json_array_append_new(ok, json_pack("{s:s}", "Id", entries[i].id ? entries[i].id
-                                                                           : ""));
+            json_array_append_new(ok, json_pack("{s:s}", "Id", entries[i].id ? entries[i].id : ""));
     }
     c->out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
     return done(c, 0);
@@ -685,8 +680,7 @@ static int h_change_visibility_batch(aws_call_t *c)
 /* ---- the table ------------------------------------------------------------------------- */
 
 const aws_action_t sqs_actions[] = {
-    {"ChangeMessageVisibility", "sqs:ChangeMessageVisibility", res_queue_url,
-     h_change_visibility},
+    {"ChangeMessageVisibility", "sqs:ChangeMessageVisibility", res_queue_url, h_change_visibility},
     {"ChangeMessageVisibilityBatch", "sqs:ChangeMessageVisibility", res_queue_url,
      h_change_visibility_batch},
     {"CreateQueue", "sqs:CreateQueue", res_queue_name, h_create_queue},

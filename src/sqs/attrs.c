@@ -129,9 +129,16 @@ static int qattr_check(const qattr_def_t *d, const char *v, const char **norm, a
     else if (!*v)
         *norm = NULL;
     if (!ok)
-        return aws_error_set(err, 400, "InvalidAttributeValue", "Invalid value for the parameter %s.",
-                             d->name);
+        return aws_error_set(err, 400, "InvalidAttributeValue",
+                             "Invalid value for the parameter %s.", d->name);
     return 0;
+}
+
+bool qattr_valid(int idx, const char *value)
+{
+    const char *norm;
+    aws_error_t err;
+    return qattr_check(&QATTRS[idx], value, &norm, &err) == 0 && norm && !strcmp(norm, value);
 }
 
 static int fifo_name_error(aws_error_t *err)
@@ -159,8 +166,7 @@ static int qattr_validate(const sqs_queue_t *q, const sqs_attr_t *a, bool create
     return 0;
 }
 
-int qattrs_apply(sqs_queue_t *q, const sqs_attr_t *attrs, size_t n, bool create,
-                 aws_error_t *err)
+int qattrs_apply(sqs_queue_t *q, const sqs_attr_t *attrs, size_t n, bool create, aws_error_t *err)
 {
     int idx;
     const char *norm;

@@ -17,6 +17,7 @@
 #include "base/xalloc.h"
 
 #define BLOB_VERSION 1
+#define TIME_MAX     (INT64_C(1) << 47) /* ms: year 6429; keeps time arithmetic in range */
 #define STR_MAX      (2u * 1024 * 1024) /* above any SQS string (body <= 1 MiB) */
 
 /* ---- writer ---- */
@@ -31,8 +32,8 @@ static void put_u64(buf_t *b, uint64_t v)
 
 static void put_str(buf_t *b, const char *s, size_t len)
 {
-    unsigned char p[4] = {(unsigned char)len, (unsigned char)(len >> 8),
-                          (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+    unsigned char p[4] = {(unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+                          (unsigned char)(len >> 24)};
     buf_append(b, p, 4);
     buf_append(b, s, len);
 }
@@ -152,6 +153,11 @@ static char *get_str(cur_t *c, size_t *len, bool binary)
     return r;
 }
 
+bool time_ok(int64_t ms)
+{
+    return ms >= 0 && ms < TIME_MAX;
+}
+
 static bool header_ok(cur_t *c, char magic)
 {
     return get_u8(c) == magic && get_u8(c) == BLOB_VERSION;
@@ -166,7 +172,9 @@ static int queue_attrs_read(sqs_queue_t *q, cur_t *c)
         char *name = get_str(c, NULL, false);
         char *val = get_str(c, NULL, false);
         int idx = name ? qattr_index(name) : -1;
-        if (idx >= 0 && val) {
+        if (idx >= 0 && val && !qattr_valid(idx, val))
+            c->bad = true;
+        else if (idx >= 0 && val) {
             free(q->val[idx]);
             q->val[idx] = val;
             q->ival[idx] = atoi(val);
@@ -190,7 +198,8 @@ int queue_unblob(sqs_queue_t *q, const void *blob, size_t len)
     q->modified_ms = (int64_t)get_u64(&c);
     q->purge_ms = (int64_t)get_u64(&c);
     qattrs_defaults(q);
-    if (c.bad || queue_attrs_read(q, &c) < 0)
+    if (c.bad || !time_ok(q->created_ms) || !time_ok(q->modified_ms) || !time_ok(q->purge_ms) ||
+        queue_attrs_read(q, &c) < 0)
         return -1;
     uint64_t nt = get_u64(&c);
     if (nt > SQS_TAGS_MAX)
@@ -239,7 +248,7 @@ int msg_unblob(sqs_msg_t *m, const void *blob, size_t len)
         m->trace_header = trace;
     else
         free(trace);
-    if (c.bad || idlen != 36 || msg_attrs_read(m, &c) < 0 || c.p != c.end)
+    if (c.bad || idlen != 36 || !time_ok(m->sent_ms) || msg_attrs_read(m, &c) < 0 || c.p != c.end)
         return -1;
     md5_hex(m->body, m->body_len, m->md5_body);
     if (m->n_attrs)

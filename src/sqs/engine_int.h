@@ -102,7 +102,7 @@ struct sqs_queue {
     sqs_msg_t *age_head, *age_tail;
     size_t n_delayed, n_inflight;
     sqs_waiter_t *waiters;
-    sqs_queue_t *hnext;            /* name table chain */
+    sqs_queue_t *hnext;               /* name table chain */
     sqs_queue_t *all_prev, *all_next; /* every queue of the engine */
 };
 
@@ -134,9 +134,10 @@ void qtable_del(sqs_engine_t *e, sqs_queue_t *q);
 /* Index of a queue attribute by name (QA_*), or -1 when not settable/unknown. */
 int qattr_index(const char *name);
 const char *qattr_name(int idx);
+/* True when value is a valid, normalised stored value of attribute idx (restore). */
+bool qattr_valid(int idx, const char *value);
 /* Validates and applies attrs to q (creating: create=true). Nothing changes on -1. */
-int qattrs_apply(sqs_queue_t *q, const sqs_attr_t *attrs, size_t n, bool create,
-                 aws_error_t *err);
+int qattrs_apply(sqs_queue_t *q, const sqs_attr_t *attrs, size_t n, bool create, aws_error_t *err);
 /* Sets q's defaults (all attributes unset -> AWS defaults). */
 void qattrs_defaults(sqs_queue_t *q);
 /* GetQueueAttributes: the named attributes ("All" = every one) with a value,
@@ -150,6 +151,8 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err);
 /* MD5OfMessageAttributes of attributes sorted by name (hex, 33 bytes). */
 void msg_attrs_md5(const msg_attr_t *a, size_t n, char out[33]);
 void md5_hex(const void *p, size_t len, char out[33]);
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void hex_encode(const unsigned char *p, size_t n, char *out);
 /* MD5OfMessageSystemAttributes for an AWSTraceHeader value. */
 void msg_trace_md5(const char *trace, char out[33]);
 /* Copies attrs sorted by name; *out owned by the caller (msg_attrs_free). */
@@ -168,6 +171,8 @@ void *msg_blob(const sqs_msg_t *m, size_t *len);
  * on -1 as well, through queue_free/msg_free). */
 int queue_unblob(sqs_queue_t *q, const void *blob, size_t len);
 int msg_unblob(sqs_msg_t *m, const void *blob, size_t len);
+/* True when a restored wall-clock time (ms) is in a sane range (0 .. 2^47). */
+bool time_ok(int64_t ms);
 
 /* ---- queue.c ---- */
 void queue_free(sqs_queue_t *q);

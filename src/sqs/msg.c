@@ -164,10 +164,19 @@ static void uuid_v4(char out[37])
         memset(r, 0, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
+    char hex[33];
+    hex_encode(r, 16, hex);
+    /* 8-4-4-4-12 */
+    memcpy(out, hex, 8);
+    out[8] = '-';
+    memcpy(out + 9, hex + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, hex + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, hex + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, hex + 20, 12);
+    out[36] = 0;
 }
 
 static int send_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_error_t *err)
@@ -326,15 +335,20 @@ static void sys_attrs_fill(const sqs_msg_t *m, const sqs_receive_in_t *in, sqs_k
     size_t n = in->n_sys_attr_names;
     if (name_listed(nm, n, "SenderId"))
         kv_push(l, "SenderId", m->sender_id);
-    snprintf(buf, sizeof(buf), "%lld", (long long)m->sent_ms);
-    if (name_listed(nm, n, "SentTimestamp"))
+    if (n == 0)
+        return;
+    if (name_listed(nm, n, "SentTimestamp")) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)m->sent_ms);
         kv_push(l, "SentTimestamp", buf);
-    snprintf(buf, sizeof(buf), "%u", m->receive_count);
-    if (name_listed(nm, n, "ApproximateReceiveCount"))
+    }
+    if (name_listed(nm, n, "ApproximateReceiveCount")) {
+        snprintf(buf, sizeof(buf), "%u", m->receive_count);
         kv_push(l, "ApproximateReceiveCount", buf);
-    snprintf(buf, sizeof(buf), "%lld", (long long)m->first_receive_ms);
-    if (name_listed(nm, n, "ApproximateFirstReceiveTimestamp"))
+    }
+    if (name_listed(nm, n, "ApproximateFirstReceiveTimestamp")) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)m->first_receive_ms);
         kv_push(l, "ApproximateFirstReceiveTimestamp", buf);
+    }
     if (m->trace_header && name_listed(nm, n, "AWSTraceHeader"))
         kv_push(l, "AWSTraceHeader", m->trace_header);
 }
@@ -442,9 +456,8 @@ void sqs_receive_out_clear(sqs_receive_out_t *out)
 
 /* ---- delete / change visibility ---- */
 
-static sqs_queue_t *handles_begin(sqs_engine_t *e, const sqs_ctx_t *ctx,
-                                  const sqs_handle_in_t *in, const char *entry,
-                                  sqs_handle_out_t *out, aws_error_t *err)
+static sqs_queue_t *handles_begin(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_handle_in_t *in,
+                                  const char *entry, sqs_handle_out_t *out, aws_error_t *err)
 {
     const char *ids[SQS_BATCH_MAX];
     sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
@@ -534,13 +547,15 @@ int sqs_msg_visibility_change(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_h
 
 /* ---- restore ---- */
 
-int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob,
-                    size_t len, const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now)
+int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
+                    const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now)
 {
     sqs_queue_t *q = e->restore_q;
     if (!q || q->id != queue_id)
         q = e->restore_q = qtable_get_id(e, queue_id);
-    if (!q || seq == 0 || map_get(&q->by_seq, seq))
+    if (!q || seq == 0 || map_get(&q->by_seq, seq) || !time_ok(st->visible_at_ms) ||
+        !time_ok(st->first_receive_ms) || wall_now >= (uint64_t)INT64_MAX / 2 ||
+        mono_now >= (uint64_t)INT64_MAX / 2)
         return -1;
     sqs_msg_t *m = xcalloc(1, sizeof(*m));
     if (msg_unblob(m, blob, len) < 0) {

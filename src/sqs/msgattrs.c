@@ -99,7 +99,10 @@ static int attr_check(const sqs_msg_attr_t *a, size_t *size, aws_error_t *err)
         return aws_error_set(err, 400, "InvalidParameterValue",
                              "The message attribute '%s' must contain non-empty message attribute "
                              "value for message attribute type '%s'.",
-                             a->name, base == 0 ? "String" : base == 1 ? "Number" : "Binary");
+                             a->name,
+                             base == 0   ? "String"
+                             : base == 1 ? "Number"
+                                         : "Binary");
     if (base == 1 && !number_ok(a->string_value))
         return aws_error_set(err, 400, "InvalidParameterValue",
                              "Can't cast the value of message attribute '%s' to a number.",
@@ -133,7 +136,11 @@ int msg_attrs_check(const sqs_msg_attr_t *a, size_t n, size_t *size, aws_error_t
 static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
     static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (len == 0 || len > n)
         return 0;
@@ -169,13 +176,22 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err)
     return 0;
 }
 
+void hex_encode(const unsigned char *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
 void md5_hex(const void *p, size_t len, char out[33])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
     EVP_Digest(p, len, d, &dl, EVP_md5(), NULL);
-    for (unsigned i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    hex_encode(d, 16, out);
 }
 
 static void md5_lv(EVP_MD_CTX *c, const void *p, size_t len)
@@ -201,8 +217,7 @@ void msg_attrs_md5(const msg_attr_t *a, size_t n, char out[33])
     }
     EVP_DigestFinal_ex(c, d, &dl);
     EVP_MD_CTX_free(c);
-    for (unsigned i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    hex_encode(d, 16, out);
 }
 
 static int attr_cmp(const void *a, const void *b)

@@ -398,8 +398,8 @@ int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *i
     if (in->next_token && *in->next_token &&
         token_parse(in->next_token, after, sizeof(after), err) < 0)
         return -1;
-    size_t n = list_gather(e, ctx, in->prefix, in->next_token && *in->next_token ? after : NULL,
-                           &names);
+    size_t n =
+        list_gather(e, ctx, in->prefix, in->next_token && *in->next_token ? after : NULL, &names);
     size_t page = in->max_results ? (size_t)in->max_results : SQS_LIST_MAX;
     memset(out, 0, sizeof(*out));
     if (in->max_results && n > page)
@@ -446,10 +446,9 @@ int sqs_queue_purge(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t
     if (!q)
         return -1;
     if (q->purge_ms && (int64_t)ctx->now_ms - q->purge_ms < 60000)
-        return aws_error_set2(err, 403, "PurgeQueueInProgress",
-                              "AWS.SimpleQueueService.PurgeQueueInProgress",
-                              "Only one PurgeQueue operation on %s is allowed every 60 seconds.",
-                              q->name);
+        return aws_error_set2(
+            err, 403, "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
+            "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q->name);
     if (e->j.queue_purge)
         e->j.queue_purge(e->j.ud, q->id, e->next_seq - 1);
     while (q->age_head)
@@ -505,8 +504,8 @@ static int tags_set(sqs_queue_t *q, const sqs_attr_t *tags, size_t n, aws_error_
         added += !dup && tag_find(q, tags[i].name) < 0;
     }
     if (q->n_tags + added > SQS_TAGS_MAX)
-        return aws_error_set(err, 400, "InvalidParameterValue",
-                             "Too many tags added for queue %s.", q->name);
+        return aws_error_set(err, 400, "InvalidParameterValue", "Too many tags added for queue %s.",
+                             q->name);
     q->tag_keys = xrealloc(q->tag_keys, (q->n_tags + added + 1) * sizeof(char *));
     q->tag_vals = xrealloc(q->tag_vals, (q->n_tags + added + 1) * sizeof(char *));
     for (size_t i = 0; i < n; i++) {
@@ -523,8 +522,7 @@ static int tags_set(sqs_queue_t *q, const sqs_attr_t *tags, size_t n, aws_error_
     return 0;
 }
 
-int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
-                  aws_error_t *err)
+int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in, aws_error_t *err)
 {
     sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
     if (!q || tags_check(in->tags, in->n, err) < 0 || tags_set(q, in->tags, in->n, err) < 0)
@@ -533,8 +531,7 @@ int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
     return 0;
 }
 
-int sqs_queue_untag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
-                    aws_error_t *err)
+int sqs_queue_untag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in, aws_error_t *err)
 {
     sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
     if (!q)

@@ -187,15 +187,14 @@ int sqs_queue_attrs_set(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_s
 
 typedef struct sqs_tag_in {
     sqs_queue_ref_t q;
-    const sqs_attr_t *tags; /* TagQueue: name = key */
+    const sqs_attr_t *tags;  /* TagQueue: name = key */
     const char *const *keys; /* UntagQueue */
     size_t n;
 } sqs_tag_in_t;
 
 /* TagQueue (uses tags), UntagQueue (uses keys), ListQueueTags (out, release with
  * sqs_kv_list_clear). Keys 1-128, values 0-256 characters, at most 50 tags. */
-int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
-                  aws_error_t *err);
+int sqs_queue_tag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in, aws_error_t *err);
 int sqs_queue_untag(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_tag_in_t *in,
                     aws_error_t *err);
 int sqs_queue_tags_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
@@ -231,10 +230,10 @@ typedef struct sqs_send_in {
 } sqs_send_in_t;
 
 typedef struct sqs_send_result {
-    aws_error_t err;       /* err.code NULL on success */
-    char message_id[37];   /* UUID v4 */
-    char md5_body[33];     /* hex */
-    char md5_attrs[33];    /* "" when no message attributes */
+    aws_error_t err;        /* err.code NULL on success */
+    char message_id[37];    /* UUID v4 */
+    char md5_body[33];      /* hex */
+    char md5_attrs[33];     /* "" when no message attributes */
     char md5_sys_attrs[33]; /* "" when no system attributes */
 } sqs_send_result_t;
 
@@ -253,9 +252,9 @@ int sqs_msg_send(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_send_in_t *in,
 
 typedef struct sqs_receive_in {
     sqs_queue_ref_t q;
-    int max_messages;       /* 0 = not given (1); else 1..10 */
-    int visibility_timeout; /* -1 = the queue's */
-    int wait_seconds;       /* -1 = the queue's ReceiveMessageWaitTimeSeconds */
+    int max_messages;                  /* 0 = not given (1); else 1..10 */
+    int visibility_timeout;            /* -1 = the queue's */
+    int wait_seconds;                  /* -1 = the queue's ReceiveMessageWaitTimeSeconds */
     const char *const *sys_attr_names; /* AttributeNames + MessageSystemAttributeNames */
     size_t n_sys_attr_names;
     const char *const *msg_attr_names; /* "All", ".*", "prefix.*" or exact names */
@@ -337,8 +336,8 @@ struct sqs_waiter {
 /* Parks w on the queue until messages become visible or the queue is deleted.
  * -1 with QueueDoesNotExist when there is no such queue (cb is then never called).
  * w must not already be parked. */
-int sqs_waiter_add(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *q,
-                   sqs_waiter_t *w, aws_error_t *err);
+int sqs_waiter_add(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *q, sqs_waiter_t *w,
+                   aws_error_t *err);
 /* Unparks w (timeout, client gone); harmless when it is not parked. */
 void sqs_waiter_remove(sqs_waiter_t *w);
 
@@ -348,7 +347,7 @@ void sqs_waiter_remove(sqs_waiter_t *w);
 int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size_t len);
 /* Recreates a message of a restored queue. -1 on a corrupt blob, an unknown queue
  * or a duplicate seq. Messages already past retention are dropped (returns 0). */
-int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob,
-                    size_t len, const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
+int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
+                    const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
 
 #endif

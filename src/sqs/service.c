@@ -222,7 +222,7 @@ void sqs_service_ctx(const aws_call_t *call, sqs_ctx_t *ctx)
 sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_t errlen)
 {
     sqs_service_t *svc = xcalloc(1, sizeof(*svc));
-    sqs_journal_t j = {st, j_queue_put, j_queue_delete, j_queue_purge,
+    sqs_journal_t j = {st,        j_queue_put, j_queue_delete, j_queue_purge,
                        j_msg_put, j_msg_state, j_msg_delete};
     restore_t r = {0};
     svc->loop = loop;
@@ -242,8 +242,8 @@ sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_
     if (r.queues || r.bad)
         log_info("sqs: restored %zu queues and %zu messages (%zu unreadable records skipped)",
                  r.queues, r.msgs, r.bad);
-    svc->gateway = (aws_service_t){"sqs", &model_sqs, sqs_actions, sqs_n_actions,
-                                   SQS_MAX_BODY, svc};
+    svc->gateway =
+        (aws_service_t){"sqs", &model_sqs, sqs_actions, sqs_n_actions, SQS_MAX_BODY, svc};
     uv_timer_init(loop, &svc->timer);
     svc->timer.data = svc;
     uv_unref((uv_handle_t *)&svc->timer);

@@ -198,8 +198,7 @@ sqs_queue_t *qtable_get(const sqs_engine_t *e, const char *account, const char *
     if (e->nbuckets == 0)
         return NULL;
     for (sqs_queue_t *q = e->buckets[qbucket(e, account, region, name)]; q; q = q->hnext)
-        if (!strcmp(q->name, name) && !strcmp(q->account, account) &&
-            !strcmp(q->region, region))
+        if (!strcmp(q->name, name) && !strcmp(q->account, account) && !strcmp(q->region, region))
             return q;
     return NULL;
 }

@@ -313,8 +313,8 @@ static void check_signer(const scase_t *c, sigv4_key_cache_t *cache)
             "x-amz-content-sha256", 20,
             "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e", 64};
     char out[1024];
-    assert_int_equal(sigv4_sign(&req, c->key, c->secret, c->region, c->service,
-                                "20150830T123600Z", cache, out, sizeof(out)),
+    assert_int_equal(sigv4_sign(&req, c->key, c->secret, c->region, c->service, "20150830T123600Z",
+                                cache, out, sizeof(out)),
                      0);
     char *want = expected_authorization(c);
     if (strcmp(out, want) != 0)

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# nagare crash test: kill -9 under load, then nothing acknowledged is lost.
+#
+# Usage: tests/integration/crash.sh BINARY [ROUNDS]     (default 3 rounds)
+#
+# One data dir for the whole run (each round recovers what the previous kill
+# left, so recovery is exercised on top of recovery); a new queue per round.
+# Each round:
+#   1. start `BINARY serve --data-dir D` on a free port, create queue crash-rN;
+#   2. start 4 worker processes (crash_client.py, boto3 1.43, JSON protocol)
+#      that send unique bodies and delete about half of what they receive,
+#      logging only acknowledged sends/deletes (fsynced line by line);
+#   3. once every worker has an acknowledged send, wait a random 0.5-3 s and
+#      kill -9 the server;
+#   4. restart on D, drain crash-rN, and require 0 lost (acknowledged sent and
+#      not acknowledged deleted, yet missing), 0 resurrected (acknowledged
+#      deleted, yet delivered) and 0 corrupt messages.
+# Ends with `crash: N passed, M failed` (N/M count rounds); exits non-zero on
+# any failure.  CRASH_SEED=n makes the kill moments reproducible.
+
+set -u
+BIN=${1:?usage: crash.sh BINARY [ROUNDS]}
+ROUNDS=${2:-3}
+WORKERS=4
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+[ -x "$BIN" ] || { echo "crash.sh: $BIN is not an executable"; exit 2; }
+
+SEED=${CRASH_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$SEED
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/nagare-crash.XXXXXX")
+DATA="$WORK/data"
+LOG="$WORK/server.log"
+mkdir -p "$DATA"
+SERVER_PID=""
+WORKER_PIDS=()
+passed=0
+failed=0
+
+unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_SESSION_TOKEN
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+cleanup() {
+    local p
+    for p in "${WORKER_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
+    if [ "$failed" -eq 0 ]; then rm -rf "$WORK"; else echo "crash.sh: kept $WORK for inspection"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server: serve on D at a free port; sets SERVER_PID and NAGARE_ENDPOINT.
+start_server() {
+    local tries i port
+    for tries in 1 2 3; do
+        port=$(free_port)
+        echo "--- start (port $port)" >>"$LOG"
+        "$BIN" serve --host 127.0.0.1 --port "$port" --data-dir "$DATA" </dev/null >>"$LOG" 2>&1 &
+        SERVER_PID=$!
+        for ((i = 0; i < 300; i++)); do
+            if curl -fsS -m 2 "http://127.0.0.1:$port/_nagare/health" >/dev/null 2>&1; then
+                export NAGARE_ENDPOINT="http://127.0.0.1:$port"
+                return 0
+            fi
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=""
+    done
+    echo "  server did not become healthy; log tail:"
+    tail -n 20 "$LOG" | sed 's/^/  | /'
+    return 1
+}
+
+kill_server() {
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+
+# every_worker_acked LOGS...: true when each log holds an acknowledged send.
+every_worker_acked() {
+    local f
+    for f in "$@"; do grep -q '^S ' "$f" 2>/dev/null || return 1; done
+}
+
+# round N: returns 0 when the round passed.
+round() {
+    local n=$1
+    local tag="r$n-$SEED" url logs=() i delay_ms waited
+    start_server || return 1
+    url=$(cd "$HERE" && python3 crash_client.py setup "crash-r$n" </dev/null) || {
+        echo "  could not create the queue"
+        return 1
+    }
+    WORKER_PIDS=()
+    for ((i = 0; i < WORKERS; i++)); do
+        logs+=("$WORK/r$n-w$i.log")
+        (cd "$HERE" && exec python3 crash_client.py worker "$url" "$i" "$WORK/r$n-w$i.log" "$tag") \
+            </dev/null >>"$WORK/workers.out" 2>&1 &
+        WORKER_PIDS+=($!)
+    done
+    for ((waited = 0; waited < 300; waited++)); do
+        every_worker_acked "${logs[@]}" && break
+        sleep 0.1
+    done
+    delay_ms=$((500 + RANDOM % 2501))
+    sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+    kill_server
+    echo "  kill -9 after ${delay_ms} ms of load"
+    for i in "${WORKER_PIDS[@]}"; do wait "$i" 2>/dev/null; done
+    WORKER_PIDS=()
+    start_server || {
+        echo "  restart on the same data dir failed"
+        return 1
+    }
+    (cd "$HERE" && python3 crash_client.py check "$url" "$tag" "${logs[@]}") </dev/null
+    local rc=$?
+    kill_server
+    return $rc
+}
+
+echo "crash test: $BIN, $ROUNDS rounds, $WORKERS workers, seed $SEED, data $DATA"
+for ((r = 1; r <= ROUNDS; r++)); do
+    echo "round $r:"
+    if round "$r"; then
+        passed=$((passed + 1))
+        echo "  round $r passed"
+    else
+        failed=$((failed + 1))
+        echo "  round $r FAILED"
+    fi
+    [ -n "$SERVER_PID" ] && kill_server
+done
+if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG"; then
+    echo "sanitizer report in the server log:"
+    grep -E -A20 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG" | head -n 40
+    failed=$((failed + 1))
+fi
+echo "crash: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

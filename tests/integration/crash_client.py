@@ -1,0 +1,187 @@
+"""Clients for crash.sh: load that records only acknowledged work, then a check.
+
+    crash_client.py setup QUEUE                 create QUEUE, print its URL
+    crash_client.py worker URL ID LOG TAG       send and delete until the server dies
+    crash_client.py check URL TAG LOG...        drain the queue after the restart and
+                                                compare with the workers' logs
+
+A worker sends unique bodies `<TAG>-w<ID>-<n>` (single SendMessage and
+SendMessageBatch in turn), receives, deletes about half of what it receives
+(DeleteMessage and DeleteMessageBatch in turn) and makes the rest visible again
+at once.  It appends "S <body>" to its log only after a send was acknowledged
+(HTTP 200, the entry in Successful) and "D <body>" only after a delete was
+acknowledged, fsyncing each line.  It stops at the first transport error: the
+server was killed.
+
+Receives use a 5 s visibility timeout and the worker deletes or releases within
+milliseconds, so the receipt handle it deletes with is always the latest one
+(AWS: a delete with an older handle may succeed without deleting).
+
+check drains with a long visibility timeout until the queue stays empty (and at
+least 6 s after the restart, so messages in flight at the kill are visible
+again), then reports: lost = acknowledged sent - acknowledged deleted - drained
+(must be 0), resurrected = acknowledged deleted & drained (must be 0), corrupt =
+drained bodies that are not ours or whose MD5 does not match (must be 0).
+Uses the image's boto3 (AWS JSON 1.0); endpoint from NAGARE_ENDPOINT.
+"""
+
+import hashlib
+import os
+import re
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+ENDPOINT = os.environ.get("NAGARE_ENDPOINT", "http://127.0.0.1:4566")
+WORKER_VT = 5
+MAX_SECONDS = 30  # a worker never outlives this, even if the kill never comes
+
+
+def client(read_timeout=10):
+    return boto3.session.Session().client(
+        "sqs",
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=read_timeout),
+    )
+
+
+class AckLog:
+    """Append-only log of acknowledged operations, fsynced per line."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def add(self, kind, bodies):
+        if not bodies:
+            return
+        os.write(self.fd, "".join("%s %s\n" % (kind, b) for b in bodies).encode())
+        os.fsync(self.fd)
+
+
+def keep(body):
+    """Deterministic choice of which received messages get deleted (about half)."""
+    return hashlib.md5(body.encode()).digest()[0] & 1 == 0
+
+
+def send_some(sqs, url, log, prefix, n, batch):
+    if not batch:
+        body = "%s-%d" % (prefix, n)
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+        log.add("S", [body])
+        return n + 1
+    entries = [{"Id": str(i), "MessageBody": "%s-%d" % (prefix, n + i)} for i in range(5)]
+    r = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    ok = {e["Id"] for e in r.get("Successful", [])}
+    log.add("S", [e["MessageBody"] for e in entries if e["Id"] in ok])
+    return n + 5
+
+
+def delete_some(sqs, url, log, batch):
+    msgs = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=WORKER_VT
+    ).get("Messages", [])
+    doomed = [m for m in msgs if not keep(m["Body"])]
+    spared = [m for m in msgs if keep(m["Body"])]
+    if doomed and batch:
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(doomed)]
+        r = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        ok = {e["Id"] for e in r.get("Successful", [])}
+        log.add("D", [m["Body"] for i, m in enumerate(doomed) if str(i) in ok])
+    else:
+        for m in doomed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            log.add("D", [m["Body"]])
+    for m in spared:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+        )
+
+
+def worker(url, wid, path, tag):
+    sqs, log = client(), AckLog(path)
+    prefix, n, turn = "%s-w%s" % (tag, wid), 0, 0
+    deadline = time.time() + MAX_SECONDS
+    try:
+        while time.time() < deadline:
+            n = send_some(sqs, url, log, prefix, n, turn % 2 == 1)
+            if turn % 3 == 2:
+                delete_some(sqs, url, log, turn % 2 == 0)
+            turn += 1
+    except (BotoCoreError, ClientError, OSError) as e:
+        # Expected when the server is killed; anything else ends up in the log.
+        os.write(log.fd, ("# stopped: %s\n" % type(e).__name__).encode())
+        os.fsync(log.fd)
+
+
+def read_logs(paths):
+    sent, deleted = set(), set()
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            for line in f:
+                kind, _, body = line.rstrip("\n").partition(" ")
+                if kind == "S":
+                    sent.add(body)
+                elif kind == "D":
+                    deleted.add(body)
+    return sent, deleted
+
+
+def drain(url, restarted_at):
+    sqs = client(read_timeout=30)
+    got, empty = {}, 0
+    while empty < 2 or time.time() < restarted_at + 6:
+        msgs = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600, WaitTimeSeconds=1
+        ).get("Messages", [])
+        empty = 0 if msgs else empty + 1
+        for m in msgs:
+            got.setdefault(m["Body"], m["MD5OfBody"])
+    return got
+
+
+def check(url, tag, paths):
+    restarted_at = time.time()
+    sent, deleted = read_logs(paths)
+    try:
+        got = drain(url, restarted_at)
+    except (BotoCoreError, ClientError) as e:
+        print("  draining after the restart failed: %s" % e)
+        print("  acknowledged: %d sent, %d deleted; lost %d" % (len(sent), len(deleted), len(sent - deleted)))
+        return 1
+    pat = re.compile(r"^%s-w\d+-\d+$" % re.escape(tag))
+    corrupt = [b for b, md5 in got.items() if not pat.match(b) or hashlib.md5(b.encode()).hexdigest() != md5]
+    lost = sorted(sent - deleted - set(got))
+    resurrected = sorted(deleted & set(got))
+    print(
+        "  acknowledged: %d sent, %d deleted; after restart: %d drained; "
+        "lost %d, resurrected %d, corrupt %d"
+        % (len(sent), len(deleted), len(got), len(lost), len(resurrected), len(corrupt))
+    )
+    for name, items in (("lost", lost), ("resurrected", resurrected), ("corrupt", corrupt)):
+        if items:
+            print("  %s (first 10): %s" % (name, items[:10]))
+    if not sent:
+        print("  no send was acknowledged before the kill: the round proves nothing")
+    return 0 if sent and not (lost or resurrected or corrupt) else 1
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "setup" and len(sys.argv) == 3:
+        print(client().create_queue(QueueName=sys.argv[2])["QueueUrl"])
+    elif mode == "worker" and len(sys.argv) == 6:
+        worker(*sys.argv[2:6])
+    elif mode == "check" and len(sys.argv) >= 5:
+        sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
