@@ -105,21 +105,22 @@ bench_server() {
     done
 }
 
-# usage: run_server NAME HEALTH_PATH CONNS SECONDS "TESTS" CMD... (CMD may contain @PORT@)
+# usage: [PORT=P] run_server NAME HEALTH_PATH CONNS SECONDS "TESTS" CMD...
+# CMD may contain @PORT@; without PORT a free port is chosen.
 run_server() {
     local name=$1 path=$2 conns=$3 secs=$4 tests=$5
     shift 5
     local port args=() a res
-    port=$(free_port)
+    port=${PORT:-$(free_port)}
     for a in "$@"; do args+=("${a//@PORT@/$port}"); done
     echo "bench: starting $name on port $port" >&2
     res=$(python3 -c "$LAUNCHER" "$TMP/$name.log" "$port" "$path" "${args[@]}")
     case "$res" in
     ok\ *)
-        set -- $res
-        SERVER_PID=$2
+        local ms
+        read -r _ SERVER_PID ms <<<"$res"
         sleep 0.5 # let it settle before reading the idle RSS
-        printf '%s\tok\t%s\t%s\n' "$name" "$3" "$(rss_kib "$SERVER_PID")" >>"$TMP/startup.tsv"
+        printf '%s\tok\t%s\t%s\n' "$name" "$ms" "$(rss_kib "$SERVER_PID")" >>"$TMP/startup.tsv"
         # shellcheck disable=SC2086
         bench_server "$name" "$port" "$conns" "$secs" $tests
         cleanup
@@ -162,15 +163,10 @@ run_server moto / 4 "$MOTO_SECS" "send batch cycle" python3 -m moto.server -H 12
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
     mkdir -p "$TMP/nginx"
-    # The port is only known inside run_server, so a tiny wrapper writes the config and
-    # then execs nginx (same PID, so the startup, RSS and CPU figures are nginx's own).
-    cat >"$TMP/nginx/start.sh" <<EOF
-#!/bin/sh
-sed -e "s#@DIR@#$TMP/nginx#g" -e "s#@PORT@#\$1#g" "$HERE/nginx.conf" >"$TMP/nginx/nginx.conf"
-exec "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
-EOF
-    chmod +x "$TMP/nginx/start.sh"
-    run_server nginx / "$CONNS" "$SECS" "get" "$TMP/nginx/start.sh" @PORT@
+    NGINX_PORT=$(free_port)
+    sed -e "s#@DIR@#$TMP/nginx#g" -e "s#@PORT@#$NGINX_PORT#g" "$HERE/nginx.conf" >"$TMP/nginx/nginx.conf"
+    PORT=$NGINX_PORT run_server nginx / "$CONNS" "$SECS" "get" \
+        "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
 else
     printf 'nginx\tn/a\tnginx not installed (tools/deps.sh installs nginx-light)\n' >>"$TMP/startup.tsv"
 fi

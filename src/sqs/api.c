@@ -59,6 +59,27 @@ static sqs_attr_t *pairs_of(const json_t *map, size_t *n)
     return a;
 }
 
+/* The queue attributes whose values are JSON documents: the engine stores them
+ * as given, so their syntax is checked here, where JSON is known. An empty
+ * value removes the attribute. 0, or -1 with InvalidAttributeValue. */
+static int json_attrs_check(const sqs_attr_t *a, size_t n, aws_error_t *err)
+{
+    static const char *const docs[] = {"Policy", "RedrivePolicy", "RedriveAllowPolicy"};
+    for (size_t i = 0; i < n; i++) {
+        for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+            if (strcmp(a[i].name, docs[d]) != 0 || !a[i].value[0])
+                continue;
+            json_t *doc = json_loads(a[i].value, 0, NULL);
+            bool ok = json_is_object(doc);
+            json_decref(doc);
+            if (!ok)
+                return aws_error_set(err, 400, "InvalidAttributeValue",
+                                     "Invalid value for the parameter %s.", docs[d]);
+        }
+    }
+    return 0;
+}
+
 /* Strings of a list member (borrowed); caller frees. */
 static const char **strings_of(const json_t *list, size_t *n)
 {
@@ -155,7 +176,9 @@ static int h_create_queue(aws_call_t *c)
     in.attrs = attrs;
     in.tags = tags;
     sqs_service_ctx(c, &ctx);
-    int rc = sqs_queue_create(engine(c), &ctx, &in, &c->err);
+    int rc = json_attrs_check(attrs, in.n_attrs, &c->err);
+    if (rc == 0)
+        rc = sqs_queue_create(engine(c), &ctx, &in, &c->err);
     free(attrs);
     free(tags);
     if (rc == 0)
@@ -263,7 +286,9 @@ static int h_set_queue_attributes(aws_call_t *c)
     sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n);
     in.attrs = attrs;
     sqs_service_ctx(c, &ctx);
-    int rc = sqs_queue_attrs_set(engine(c), &ctx, &in, &c->err);
+    int rc = json_attrs_check(attrs, in.n, &c->err);
+    if (rc == 0)
+        rc = sqs_queue_attrs_set(engine(c), &ctx, &in, &c->err);
     free(attrs);
     return done(c, rc);
 }

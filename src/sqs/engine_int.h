@@ -3,7 +3,7 @@
  *
  * Not part of the API (queue.h is). queue.c owns the engine, queues, waiters and
  * time; msg.c the message actions; attrs.c the queue attribute table, message
- * attribute rules and MD5s; codec.c the persistence blobs; store.c the
+ * attribute rules and MD5s; codec.c the persistence blobs; containers.c the
  * containers (message heaps, seq map, queue name table).
  *
  * A message lives in exactly one of its queue's two heaps: `visible` (ordered by
@@ -115,7 +115,7 @@ struct sqs_engine {
     sqs_queue_t *restore_q; /* last queue sqs_msg_restore used (restores come in runs) */
 };
 
-/* ---- store.c: containers ---- */
+/* ---- containers.c ---- */
 void heap_push(msg_heap_t *h, sqs_msg_t *m);
 sqs_msg_t *heap_pop(msg_heap_t *h);
 void heap_remove(msg_heap_t *h, sqs_msg_t *m);

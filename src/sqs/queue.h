@@ -320,8 +320,9 @@ int sqs_msg_visibility_change(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_h
 /* ---- long polling ------------------------------------------------------------- */
 
 typedef struct sqs_waiter sqs_waiter_t;
-/* Called at most once per add, after the waiter was unlinked; it may call into the
- * engine (receive, re-add). */
+/* Called at most once per add, after the waiter was unlinked, synchronously at the
+ * end of the engine call that made messages visible. It may receive from the queue
+ * and park itself again; it must not delete or purge the queue. */
 typedef void (*sqs_waiter_cb)(sqs_waiter_t *w);
 
 /* Caller-allocated; only cb and data are the caller's fields. */
@@ -345,8 +346,10 @@ void sqs_waiter_remove(sqs_waiter_t *w);
 
 /* Recreates a queue from its journal blob. -1 on a corrupt blob or duplicate id. */
 int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size_t len);
-/* Recreates a message of a restored queue. -1 on a corrupt blob, an unknown queue
- * or a duplicate seq. Messages already past retention are dropped (returns 0). */
+/* Recreates a message of a restored queue (feed them in seq order: inserts are then
+ * O(1)). -1 on a corrupt blob or state, an unknown queue or a duplicate seq.
+ * Messages already past retention are kept until the next sqs_engine_tick, which
+ * deletes them through the journal. */
 int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
                     const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
 

@@ -240,6 +240,7 @@ test("attributes, tags and purge", async (t) => {
   await sqs.send(new TagQueueCommand({ QueueUrl, Tags: { a: "1", b: "2" } }));
   await sqs.send(new UntagQueueCommand({ QueueUrl, TagKeys: ["a"] }));
   assert.deepEqual((await sqs.send(new ListQueueTagsCommand({ QueueUrl }))).Tags, { b: "2" });
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { DelaySeconds: "0" } }));
   await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "gone soon" }));
   await sqs.send(new PurgeQueueCommand({ QueueUrl }));
   const after = await attrs(QueueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]);

@@ -390,6 +390,36 @@ static void test_pipelined_out_of_order(void **state)
     stop(f);
 }
 
+/* Far more pipelined requests than the server keeps in flight, then a half-close: every one is
+ * answered, in order, before the server closes. */
+static void test_pipeline_backpressure(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    fixture_t *f = start(NULL);
+    client_t *c = cl_connect(f->port);
+    char *all = malloc(N * 64);
+    size_t len = 0;
+    response_t r;
+    char want[64];
+
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(all + len, "GET /echo?i=%d HTTP/1.1\r\n\r\n", i);
+    cl_send(c, all, len);
+    shutdown(c->fd, SHUT_WR);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cl_response(c, &r), 0);
+        assert_int_equal(r.status, 200);
+        int n = snprintf(want, sizeof want, "GET /echo i=%d |", i);
+        assert_int_equal(r.body_len, n);
+        assert_memory_equal(r.body, want, r.body_len);
+    }
+    assert_true(cl_closed(c));
+    free(all);
+    cl_close(c);
+    stop(f);
+}
+
 static void test_expect_continue(void **state)
 {
     (void)state;
@@ -641,19 +671,13 @@ static void test_listen_hosts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple_request),
-        cmocka_unit_test(test_keep_alive),
-        cmocka_unit_test(test_pipelined_out_of_order),
-        cmocka_unit_test(test_expect_continue),
-        cmocka_unit_test(test_chunked_body),
-        cmocka_unit_test(test_header_limit),
-        cmocka_unit_test(test_body_limit),
-        cmocka_unit_test(test_garbage_is_400),
-        cmocka_unit_test(test_idle_timeout),
-        cmocka_unit_test(test_request_timeout),
-        cmocka_unit_test(test_many_connections),
-        cmocka_unit_test(test_graceful_shutdown),
-        cmocka_unit_test(test_listen_hosts),
+        cmocka_unit_test(test_simple_request),         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_pipelined_out_of_order), cmocka_unit_test(test_pipeline_backpressure),
+        cmocka_unit_test(test_expect_continue),        cmocka_unit_test(test_chunked_body),
+        cmocka_unit_test(test_header_limit),           cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_garbage_is_400),         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_request_timeout),        cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_graceful_shutdown),      cmocka_unit_test(test_listen_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
