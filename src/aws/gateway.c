@@ -20,8 +20,14 @@
 #define MAX_SERVICES 8
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
+#define CALL_POOL_MAX 256
+
 struct aws_gateway {
     aws_gateway_config_t cfg;
+    /* Finished calls kept for reuse: a call is a few KiB, and a malloc that
+     * size per request costs glibc a fast-bin consolidation each time. */
+    aws_call_t *pool[CALL_POOL_MAX];
+    size_t n_pool;
     const aws_service_t *services[MAX_SERVICES];
     size_t n_services;
     sigv4_key_cache_t *keys;
@@ -47,6 +53,8 @@ void aws_gateway_free(aws_gateway_t *gw)
     if (!gw)
         return;
     sigv4_key_cache_free(gw->keys);
+    for (size_t i = 0; i < gw->n_pool; i++)
+        free(gw->pool[i]);
     free(gw);
 }
 
@@ -201,11 +209,25 @@ out:
 
 /* ---- persist and encode ----------------------------------------------- */
 
+static aws_call_t *call_new(aws_gateway_t *gw)
+{
+    aws_call_t *c = gw->n_pool ? gw->pool[--gw->n_pool] : xmalloc(sizeof(*c));
+    memset(c, 0, offsetof(aws_call_t, err));
+    aws_error_clear(&c->err);
+    memset(&c->principal, 0, sizeof(*c) - offsetof(aws_call_t, principal));
+    c->gw = gw;
+    return c;
+}
+
 static void call_free(aws_call_t *c)
 {
+    aws_gateway_t *gw = c->gw;
     json_decref(c->in);
     json_decref(c->out);
-    free(c);
+    if (gw->n_pool < CALL_POOL_MAX)
+        gw->pool[gw->n_pool++] = c;
+    else
+        free(c);
 }
 
 static void respond(aws_call_t *c)
@@ -291,8 +313,7 @@ void aws_gateway_request_cb(http_request_t *req, void *ud)
         health(gw, req);
         return;
     }
-    aws_call_t *c = xcalloc(1, sizeof(*c));
-    c->gw = gw;
+    aws_call_t *c = call_new(gw);
     c->http = req;
     c->now_ms = clock_wall_ms();
     ids_uuid4(c->request_id);

@@ -32,6 +32,7 @@
 #include "base/xalloc.h"
 
 #include <http_parser.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,9 +414,11 @@ static void conn_maybe_finish(sconn_t *c)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
+/* Parses the bytes set aside once half the in-flight requests are done (not at the first, so
+ * a long pipelined burst is not copied aside again for every request). */
 static void conn_resume(sconn_t *c)
 {
-    if (!c->paused || c->q_len + c->writes >= PIPELINE_MAX)
+    if (!c->paused || c->q_len + c->writes > PIPELINE_MAX / 2)
         return;
     char *p = c->pending;
     size_t n = c->pending_len;
@@ -822,7 +825,11 @@ int http_server_new(uv_loop_t *loop, const http_server_config_t *cfg, http_reque
                     http_server_t **out)
 {
     http_server_t *s = xcalloc(1, sizeof *s);
+    struct sigaction sa;
 
+    /* A client that goes away must cost an EPIPE from the write, not the process. */
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
     if (cfg)
         s->cfg = *cfg;
     if (!s->cfg.max_header_bytes)

@@ -61,7 +61,8 @@ typedef void (*http_request_cb)(http_request_t *req, void *ud);
 
 /* Creates a server on loop. cfg may be NULL for defaults (zero fields also take the default).
  * cb(req, ud) is called on the loop thread for each complete request. 0 or negative uv error;
- * *out is set only on success. The server is freed by http_server_shutdown(). */
+ * *out is set only on success. The server is freed by http_server_shutdown(). Sets SIGPIPE to
+ * ignored if it was at its default, so a vanished client is an EPIPE, not a dead process. */
 int http_server_new(uv_loop_t *loop, const http_server_config_t *cfg, http_request_cb cb, void *ud,
                     http_server_t **out);
 /* Binds and listens on host ("127.0.0.1", "0.0.0.0", "::1", "[::1]", "localhost" meaning

@@ -456,10 +456,13 @@ static int h_send_message(aws_call_t *c)
 {
     sqs_ctx_t ctx;
     qurl_t u;
-    scratch_t *s = xcalloc(1, sizeof(*s));
+    /* On the stack: a large malloc per request makes glibc consolidate its
+     * fast bins every time, which showed as a fifth of the CPU in profiles. */
+    scratch_t scratch, *s = &scratch;
+    scratch.n = 0;
     sqs_send_entry_t entry;
     sqs_send_in_t in = {.entries = &entry, .n = 1, .batch = false};
-    sqs_send_out_t *out = xmalloc(sizeof(*out));
+    sqs_send_out_t outbuf, *out = &outbuf;
     int rc = -1;
     if (queue_ref(c, &u, &in.q) < 0 || send_entry_of(c->in, s, 0, &entry, &c->err) < 0)
         goto out;
@@ -475,8 +478,6 @@ static int h_send_message(aws_call_t *c)
     rc = 0;
 out:
     scratch_free(s);
-    free(s);
-    free(out);
     return done(c, rc);
 }
 
@@ -484,11 +485,12 @@ static int h_send_message_batch(aws_call_t *c)
 {
     sqs_ctx_t ctx;
     qurl_t u;
-    scratch_t *s = xcalloc(1, sizeof(*s));
+    scratch_t scratch, *s = &scratch;
+    scratch.n = 0;
     sqs_send_entry_t entries[SQS_BATCH_MAX];
     const json_t *list = json_object_get(c->in, "Entries");
     sqs_send_in_t in = {.entries = entries, .n = json_array_size(list), .batch = true};
-    sqs_send_out_t *out = xmalloc(sizeof(*out));
+    sqs_send_out_t outbuf, *out = &outbuf;
     int rc = -1;
     if (queue_ref(c, &u, &in.q) < 0)
         goto out;
@@ -513,8 +515,6 @@ static int h_send_message_batch(aws_call_t *c)
     rc = 0;
 out:
     scratch_free(s);
-    free(s);
-    free(out);
     return done(c, rc);
 }
 

@@ -13,6 +13,7 @@
  * count also makes "only the latest handle deletes" (API_DeleteMessage) an O(1)
  * comparison.
  */
+#include "base/ids.h"
 #include "sqs/engine_int.h"
 
 #include <stdio.h>
@@ -65,8 +66,7 @@ static void handle_make(const sqs_queue_t *q, const sqs_msg_t *m, char out[HANDL
     put_be(b + 1, q->id, 8);
     put_be(b + 9, m->seq, 8);
     put_be(b + 17, m->receive_count, 4);
-    if (RAND_bytes(b + 21, 8) != 1)
-        memset(b + 21, 0, 8);
+    ids_random(b + 21, 8);
     put_be(b + 29, handle_check(b), 4);
     EVP_EncodeBlock((unsigned char *)out, b, HANDLE_BYTES);
 }
@@ -157,27 +157,6 @@ static size_t entry_size(const sqs_send_entry_t *en)
     return n;
 }
 
-static void uuid_v4(char out[37])
-{
-    unsigned char r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        memset(r, 0, sizeof(r));
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    char hex[33];
-    hex_encode(r, 16, hex);
-    /* 8-4-4-4-12 */
-    memcpy(out, hex, 8);
-    out[8] = '-';
-    memcpy(out + 9, hex + 8, 4);
-    out[13] = '-';
-    memcpy(out + 14, hex + 12, 4);
-    out[18] = '-';
-    memcpy(out + 19, hex + 16, 4);
-    out[23] = '-';
-    memcpy(out + 24, hex + 20, 12);
-    out[36] = 0;
-}
 
 static int send_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_error_t *err)
 {
@@ -211,7 +190,7 @@ static sqs_msg_t *msg_build(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_que
     sqs_msg_t *m = xcalloc(1, sizeof(*m));
     int delay = en->delay_seconds >= 0 ? en->delay_seconds : q->ival[QA_DELAY];
     m->seq = e->next_seq++;
-    uuid_v4(m->message_id);
+    ids_uuid4(m->message_id);
     m->body = xmalloc(en->body_len + 1);
     memcpy(m->body, en->body, en->body_len);
     m->body[en->body_len] = 0;

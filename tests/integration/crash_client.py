@@ -7,15 +7,16 @@
 
 A worker sends unique bodies `<TAG>-w<ID>-<n>` (single SendMessage and
 SendMessageBatch in turn), receives, deletes about half of what it receives
-(DeleteMessage and DeleteMessageBatch in turn) and makes the rest visible again
-at once.  It appends "S <body>" to its log only after a send was acknowledged
+(DeleteMessage and DeleteMessageBatch in turn) and leaves the rest in flight
+(so messages in flight at the kill must come back after the restart).  It appends "S <body>" to its log only after a send was acknowledged
 (HTTP 200, the entry in Successful) and "D <body>" only after a delete was
 acknowledged, fsyncing each line.  It stops at the first transport error: the
 server was killed.
 
-Receives use a 5 s visibility timeout and the worker deletes or releases within
-milliseconds, so the receipt handle it deletes with is always the latest one
-(AWS: a delete with an older handle may succeed without deleting).
+Receives use a 5 s visibility timeout and the worker deletes within
+milliseconds, and a message it keeps is never deleted later, so the receipt
+handle it deletes with is always the latest one (AWS: a delete with an older
+handle may succeed without deleting).
 
 check drains with a long visibility timeout until the queue stays empty (and at
 least 6 s after the restart, so messages in flight at the kill are visible
@@ -87,7 +88,6 @@ def delete_some(sqs, url, log, batch):
         QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=WORKER_VT
     ).get("Messages", [])
     doomed = [m for m in msgs if not keep(m["Body"])]
-    spared = [m for m in msgs if keep(m["Body"])]
     if doomed and batch:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(doomed)]
         r = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
@@ -97,10 +97,6 @@ def delete_some(sqs, url, log, batch):
         for m in doomed:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
             log.add("D", [m["Body"]])
-    for m in spared:
-        sqs.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-        )
 
 
 def worker(url, wid, path, tag):
@@ -110,8 +106,8 @@ def worker(url, wid, path, tag):
     try:
         while time.time() < deadline:
             n = send_some(sqs, url, log, prefix, n, turn % 2 == 1)
-            if turn % 3 == 2:
-                delete_some(sqs, url, log, turn % 2 == 0)
+            if turn % 2 == 0:
+                delete_some(sqs, url, log, turn % 4 == 0)
             turn += 1
     except (BotoCoreError, ClientError, OSError) as e:
         # Expected when the server is killed; anything else ends up in the log.

@@ -54,7 +54,15 @@ def unique(tag):
     return "it-%s-%s-%d" % (tag, RUN, _seq)
 
 
-def make_client(region=REGION, key="test", secret="test"):
+def make_client(region=REGION, key="test", secret="test", owner=None):
+    """An SQS client; with owner (a TestCase) it is closed at the test's end."""
+    c = _client(region, key, secret)
+    if owner is not None:
+        owner.addCleanup(c.close)
+    return c
+
+
+def _client(region, key, secret):
     cfg = Config(
         retries={"max_attempts": 0},
         connect_timeout=5,
@@ -111,6 +119,10 @@ class Base(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.sqs = make_client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sqs.close()
 
     def new_queue(self, tag="q", attributes=None, client=None, **kw):
         c = client or self.sqs
@@ -412,7 +424,7 @@ class QueueTests(Base):
         )
 
     def test_regions_are_isolated(self):
-        eu = make_client(region="eu-west-1")
+        eu = make_client(region="eu-west-1", owner=self)
         name, url = self.new_queue("region", {"VisibilityTimeout": "40"})
         self.assert_aws_error(
             "AWS.SimpleQueueService.NonExistentQueue", 400, eu.get_queue_url, QueueName=name
@@ -432,9 +444,9 @@ class QueueTests(Base):
         self.assertEqual(self.attrs(url, "VisibilityTimeout"), {"VisibilityTimeout": "40"})
 
     def test_bad_signatures_are_rejected(self):
-        wrong = make_client(secret="not-the-secret")
+        wrong = make_client(secret="not-the-secret", owner=self)
         self.assert_aws_error("SignatureDoesNotMatch", 403, wrong.list_queues)
-        unknown = make_client(key="AKIANOSUCHKEY0000000")
+        unknown = make_client(key="AKIANOSUCHKEY0000000", owner=self)
         self.assert_aws_error("InvalidClientTokenId", 403, unknown.list_queues)
 
 
@@ -715,7 +727,7 @@ class MessageTests(Base):
 
     def test_long_poll_returns_when_a_message_arrives(self):
         _, url = self.new_queue("lpoll")
-        sender = make_client()
+        sender = make_client(owner=self)
 
         def later():
             time.sleep(0.5)
@@ -979,6 +991,7 @@ class HttpTests(unittest.TestCase):
 
 def main():
     c = make_client()
+    c.close()
     print(
         "test_sqs: python %s, boto3 %s, botocore %s, SQS protocol %s, endpoint %s"
         % (
