@@ -36,6 +36,11 @@ check() {
     fi
 }
 
+# has CODE FILE: "yes" when FILE (a CLI's stderr) names the error CODE, else FILE itself
+has() {
+    if grep -q -- "$1" "$2"; then echo yes; else cat "$2"; fi
+}
+
 # jget FILE EXPR: a value from a JSON file, via jq (raw output, empty if null)
 jget() { jq -r "$2 // empty" "$1" 2>/dev/null; }
 
@@ -139,23 +144,23 @@ sqs get-queue-url --queue-name "no-such-queue-$RUN" >/dev/null 2>"$tmp/err1"
 rc=$?
 check "get-queue-url of a missing queue exits 254" "254" "$rc"
 check "missing queue error code on stderr" "yes" \
-    "$(grep -q 'AWS.SimpleQueueService.NonExistentQueue' "$tmp/err1" && echo yes || cat "$tmp/err1")"
+    "$(has 'AWS.SimpleQueueService.NonExistentQueue' "$tmp/err1")"
 sqs create-queue --queue-name "$Q" --attributes VisibilityTimeout=41 >/dev/null 2>"$tmp/err2"
 check "create-queue with other attributes: QueueAlreadyExists" "yes" \
-    "$(grep -q 'QueueAlreadyExists' "$tmp/err2" && echo yes || cat "$tmp/err2")"
+    "$(has 'QueueAlreadyExists' "$tmp/err2")"
 sqs set-queue-attributes --queue-url "$URL" --attributes VisibilityTimeout=99999 >/dev/null 2>"$tmp/err3"
 check "invalid attribute value: InvalidAttributeValue" "yes" \
-    "$(grep -q 'InvalidAttributeValue' "$tmp/err3" && echo yes || cat "$tmp/err3")"
+    "$(has 'InvalidAttributeValue' "$tmp/err3")"
 AWS_SECRET_ACCESS_KEY=wrong sqs list-queues >/dev/null 2>"$tmp/err4"
 check "wrong secret: SignatureDoesNotMatch" "yes" \
-    "$(grep -q 'SignatureDoesNotMatch' "$tmp/err4" && echo yes || cat "$tmp/err4")"
+    "$(has 'SignatureDoesNotMatch' "$tmp/err4")"
 
 # 11. delete-queue
 sqs delete-queue --queue-url "$URL" >/dev/null 2>&1
 check "delete-queue exit status" "0" "$?"
 sqs get-queue-url --queue-name "$Q" >/dev/null 2>"$tmp/err5"
 check "deleted queue is gone" "yes" \
-    "$(grep -q 'AWS.SimpleQueueService.NonExistentQueue' "$tmp/err5" && echo yes || cat "$tmp/err5")"
+    "$(has 'AWS.SimpleQueueService.NonExistentQueue' "$tmp/err5")"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,8 +54,8 @@ free_port() {
 
 # start_server: serve on D at a free port; sets SERVER_PID and NAGARE_ENDPOINT.
 start_server() {
-    local tries i port
-    for tries in 1 2 3; do
+    local i port
+    for _ in 1 2 3; do
         port=$(free_port)
         echo "--- start (port $port)" >>"$LOG"
         "$BIN" serve --host 127.0.0.1 --port "$port" --data-dir "$DATA" </dev/null >>"$LOG" 2>&1 &

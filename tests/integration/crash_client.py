@@ -7,22 +7,25 @@
 
 A worker sends unique bodies `<TAG>-w<ID>-<n>` (single SendMessage and
 SendMessageBatch in turn), receives, deletes about half of what it receives
-(DeleteMessage and DeleteMessageBatch in turn) and leaves the rest in flight
-(so messages in flight at the kill must come back after the restart).  It appends "S <body>" to its log only after a send was acknowledged
-(HTTP 200, the entry in Successful) and "D <body>" only after a delete was
-acknowledged, fsyncing each line.  It stops at the first transport error: the
-server was killed.
+(DeleteMessage and DeleteMessageBatch in turn) and leaves the rest in flight,
+so messages in flight at the kill must come back after the restart.  It
+appends "S <body>" to its log only after a send was acknowledged (HTTP 200,
+the entry in Successful), "T <body>" before it tries a delete, and "D <body>"
+only after a delete was acknowledged, fsyncing each line.  It stops at the
+first transport error: the server was killed.
 
-Receives use a 5 s visibility timeout and the worker deletes within
-milliseconds, and a message it keeps is never deleted later, so the receipt
-handle it deletes with is always the latest one (AWS: a delete with an older
-handle may succeed without deleting).
+Receives use a 5 s visibility timeout, the worker deletes within milliseconds,
+and a message it keeps is never deleted later, so the receipt handle it
+deletes with is always the latest one (AWS: a delete with an older handle may
+succeed without deleting).
 
-check drains with a long visibility timeout until the queue stays empty (and at
-least 6 s after the restart, so messages in flight at the kill are visible
-again), then reports: lost = acknowledged sent - acknowledged deleted - drained
-(must be 0), resurrected = acknowledged deleted & drained (must be 0), corrupt =
-drained bodies that are not ours or whose MD5 does not match (must be 0).
+check drains with a long visibility timeout until the queue stays empty (and
+at least 6 s after the restart, so messages in flight at the kill are visible
+again), then reports
+  lost        = acknowledged sent - deletes tried - drained          (must be 0;
+                a delete committed just before the kill may go unanswered)
+  resurrected = acknowledged deleted & drained                       (must be 0)
+  corrupt     = drained bodies not ours or whose MD5 does not match  (must be 0)
 Uses the image's boto3 (AWS JSON 1.0); endpoint from NAGARE_ENDPOINT.
 """
 
@@ -88,6 +91,9 @@ def delete_some(sqs, url, log, batch):
         QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=WORKER_VT
     ).get("Messages", [])
     doomed = [m for m in msgs if not keep(m["Body"])]
+    # A delete the server committed but could not answer before the kill
+    # legitimately removes the message: record the attempt first.
+    log.add("T", [m["Body"] for m in doomed])
     if doomed and batch:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(doomed)]
         r = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
@@ -116,16 +122,15 @@ def worker(url, wid, path, tag):
 
 
 def read_logs(paths):
-    sent, deleted = set(), set()
+    """Returns (acknowledged sends, attempted deletes, acknowledged deletes)."""
+    logs = {"S": set(), "T": set(), "D": set()}
     for p in paths:
         with open(p, encoding="utf-8") as f:
             for line in f:
                 kind, _, body = line.rstrip("\n").partition(" ")
-                if kind == "S":
-                    sent.add(body)
-                elif kind == "D":
-                    deleted.add(body)
-    return sent, deleted
+                if kind in logs:
+                    logs[kind].add(body)
+    return logs["S"], logs["T"], logs["D"]
 
 
 def drain(url, restarted_at):
@@ -143,16 +148,16 @@ def drain(url, restarted_at):
 
 def check(url, tag, paths):
     restarted_at = time.time()
-    sent, deleted = read_logs(paths)
+    sent, tried, deleted = read_logs(paths)
     try:
         got = drain(url, restarted_at)
     except (BotoCoreError, ClientError) as e:
         print("  draining after the restart failed: %s" % e)
-        print("  acknowledged: %d sent, %d deleted; lost %d" % (len(sent), len(deleted), len(sent - deleted)))
+        print("  acknowledged: %d sent, %d deleted; lost %d" % (len(sent), len(deleted), len(sent - tried)))
         return 1
     pat = re.compile(r"^%s-w\d+-\d+$" % re.escape(tag))
     corrupt = [b for b, md5 in got.items() if not pat.match(b) or hashlib.md5(b.encode()).hexdigest() != md5]
-    lost = sorted(sent - deleted - set(got))
+    lost = sorted(sent - tried - deleted - set(got))
     resurrected = sorted(deleted & set(got))
     print(
         "  acknowledged: %d sent, %d deleted; after restart: %d drained; "

@@ -58,9 +58,9 @@ free_port() {
 # start_server LOG ARGS...: starts BINARY serve ARGS on a free port; sets PORT,
 # SERVER_PID and NAGARE_ENDPOINT; returns 1 if health never answered.
 start_server() {
-    local log=$1 tries i
+    local log=$1 i
     shift
-    for tries in 1 2 3; do
+    for _ in 1 2 3; do
         PORT=$(free_port)
         "$BIN" serve --host 127.0.0.1 --port "$PORT" "$@" </dev/null >>"$log" 2>&1 &
         SERVER_PID=$!
@@ -149,6 +149,7 @@ if start_server "$LOG1" --in-memory; then
         (cd "$HERE" && npm ci --no-audit --no-fund </dev/null) || record npm-ci 0 1 "npm ci failed"
     fi
     # node's TAP reporter prints "# pass N" and "# fail M" on two lines: fold them.
+    # shellcheck disable=SC2016 # the script is expanded by the inner bash
     run_suite node 's/^node: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' bash -c '
         node --test --test-reporter=tap 2>&1 | tee "$0"
         rc=${PIPESTATUS[0]}

@@ -155,6 +155,24 @@ static void test_json_validation(void **state)
     assert_string_equal(err.code, "SerializationException");
 }
 
+static void test_json_encoding(void **state)
+{
+    (void)state;
+    buf_t b;
+    json_t *v = json_pack("{s:s, s:[i, b, n], s:s#}", "a", "q\"\\\n\x01\xe3\x81\x82", "l", 7, 1,
+                          "z", "x\0y", (size_t)3);
+    buf_init(&b, 0);
+    codec_json_encode(v, &b);
+    assert_string_equal(b.data, "{\"a\":\"q\\\"\\\\\\n\\u0001\xe3\x81\x82\",\"l\":[7,true,null],"
+                                "\"z\":\"x\\u0000y\"}");
+    /* What we write, jansson reads back to the same tree. */
+    json_t *back = json_loadb(b.data, b.len, JSON_ALLOW_NUL, NULL);
+    assert_true(json_equal(v, back));
+    json_decref(back);
+    json_decref(v);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_xml_encoding),
         cmocka_unit_test(test_errors_per_protocol),
         cmocka_unit_test(test_json_validation),
+        cmocka_unit_test(test_json_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
