@@ -43,6 +43,8 @@ def merge_query_hints(new, old):
             continue
         if o.get("flattened"):
             shape["flattened"] = True
+        if "locationName" in o:
+            shape["locationName"] = o["locationName"]
         for part in ("member", "key", "value"):
             if part in o and "locationName" in o[part]:
                 shape[part]["locationName"] = o[part]["locationName"]
@@ -78,7 +80,10 @@ def main():
         req = set(s.get("required", []))
         w("static const model_member_t m_%s[] = {" % n)
         for mn, m in s["members"].items():
-            w("    {%s, %s, %d, %s}," % (cstr(mn), cstr(m.get("locationName")), index[m["shape"]],
+            # A member is serialized under its own locationName, else the
+            # locationName of the shape it refers to (botocore merges both).
+            loc = m.get("locationName") or model["shapes"][m["shape"]].get("locationName")
+            w("    {%s, %s, %d, %s}," % (cstr(mn), cstr(loc), index[m["shape"]],
                                        "true" if mn in req else "false"))
         w("};")
     w("\nstatic const model_shape_t shapes[] = {")

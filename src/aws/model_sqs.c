@@ -296,7 +296,7 @@ static const model_member_t m_StartMessageMoveTaskResult[] = {
 };
 static const model_member_t m_TagQueueRequest[] = {
     {"QueueUrl", NULL, 103, true},
-    {"Tags", NULL, 107, true},
+    {"Tags", "Tag", 107, true},
 };
 static const model_member_t m_TooManyEntriesInBatchRequest[] = {
     {"message", NULL, 32, false},

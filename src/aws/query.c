@@ -153,6 +153,23 @@ static void member_name(const model_service_t *svc, const model_member_t *m, buf
     buf_puts(name, n);
 }
 
+/* botocore sends an empty list as its member name with an empty value
+ * ("Entries="), so that the service can tell [] from absent. */
+static bool empty_list(const model_service_t *svc, const form_t *f, const model_member_t *m,
+                       buf_t *prefix, size_t base)
+{
+    size_t len;
+    if (model_shape(svc, m->shape)->type != MODEL_LIST)
+        return false;
+    prefix->len = base;
+    prefix->data[base] = '\0';
+    if (base)
+        buf_putc(prefix, '.');
+    buf_puts(prefix, m->loc ? m->loc : m->name);
+    const char *v = form_get(f, prefix->data, &len);
+    return v && len == 0;
+}
+
 static int decode_struct(const model_service_t *svc, const form_t *f, const model_shape_t *sh,
                          buf_t *prefix, json_t **out, aws_error_t *err)
 {
@@ -168,6 +185,8 @@ static int decode_struct(const model_service_t *svc, const form_t *f, const mode
         member_name(svc, m, prefix);
         if (decode_shape(svc, f, m->shape, prefix, &v, err) < 0)
             goto out;
+        if (!v && empty_list(svc, f, m, prefix, base))
+            v = json_array();
         if (v)
             json_object_set_new(obj, m->name, v);
         else if (m->required && present)

@@ -162,7 +162,6 @@ else
     record server-memory 0 1 "did not start"
 fi
 
-
 # --- 2. persistence across a restart with --data-dir ------------------------
 DATA="$WORK/data"
 mkdir -p "$DATA"
@@ -181,6 +180,14 @@ else
     record server-disk 0 1 "did not start with --data-dir"
 fi
 
+if [ "$TOTAL_FAIL" -ne 0 ]; then
+    for f in "$WORK"/server-*.log; do
+        [ -f "$f" ] || continue
+        echo
+        echo "=== last lines of $(basename "$f")"
+        tail -n 20 "$f"
+    done
+fi
 echo
 echo "=== summary ($BIN)"
 for line in "${SUMMARY[@]}"; do echo "  $line"; done

@@ -4,8 +4,8 @@ One module, two wire protocols: run it with the image's `python3` (boto3 1.43,
 SQS over AWS JSON 1.0) and with Debian's `/usr/bin/python3` (boto3 1.26, SQS
 over the query protocol, XML responses), so every behaviour below is checked on
 both.  The expectations are AWS's documented behaviour, not nagare's taste: the
-suite is meant to pass against real SQS too (except the HTTP-level checks, which
-skip themselves when `GET /_nagare/health` is not served).
+suite is meant to pass against real SQS too (except the HTTP-level checks of
+nagare's own server at the end).
 
 Error codes: on the query protocol boto3 reports the legacy query code
 (`AWS.SimpleQueueService.NonExistentQueue`).  On the JSON protocol AWS sends the
@@ -105,14 +105,6 @@ def md5_of_attributes(attrs):
             h.update(b"\x02")
             put(a["BinaryValue"])
     return h.hexdigest()
-
-
-def nagare_is_serving():
-    try:
-        with urllib.request.urlopen(ENDPOINT + "/_nagare/health", timeout=5) as r:
-            return r.status == 200
-    except Exception:
-        return False
 
 
 class Base(unittest.TestCase):
@@ -894,20 +886,7 @@ class MessageTests(Base):
         self.send(url, "after")
         self.assertEqual([m["Body"] for m in self.receive(url)], ["after"])
 
-    def test_dead_letter_queue_redrive(self):
-        _, dlq = self.new_queue("dlqt")
-        dlq_arn = self.attrs(dlq, "QueueArn")["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})
-        _, src = self.new_queue("src", {"RedrivePolicy": redrive})
-        self.send(src, "poison")
-        self.assertEqual(len(self.receive(src, VisibilityTimeout=0)), 1)
-        # Second receive: the count would exceed maxReceiveCount, so it moves.
-        self.assertEqual(self.receive(src, WaitTimeSeconds=1), [])
-        moved = self.receive(dlq, WaitTimeSeconds=2)
-        self.assertEqual([m["Body"] for m in moved], ["poison"])
 
-
-@unittest.skipUnless(nagare_is_serving(), "GET /_nagare/health not served (not nagare)")
 class HttpTests(unittest.TestCase):
     """HTTP/1.1 behaviour of nagare's own server, with raw sockets."""
 

@@ -86,6 +86,24 @@ static void test_query_maps_and_lists(void **state)
     json_decref(in);
 }
 
+/* Shapes can carry their own locationName (TagMap is "Tag"), and botocore
+ * sends an empty list as "Member=": both were missed once. */
+static void test_query_shape_names_and_empty_lists(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    json_t *in = query("TagQueue", "QueueUrl=u&Tag.1.Key=a&Tag.1.Value=b", &err);
+    assert_non_null(in);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(in, "Tags"), "a")),
+                        "b");
+    json_decref(in);
+    in = query("SendMessageBatch", "QueueUrl=u&Entries=", &err);
+    assert_non_null(in);
+    assert_true(json_is_array(json_object_get(in, "Entries")));
+    assert_int_equal(json_array_size(json_object_get(in, "Entries")), 0);
+    json_decref(in);
+}
+
 static void test_query_errors(void **state)
 {
     (void)state;
@@ -179,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_form_decoding),
         cmocka_unit_test(test_query_batch_with_attributes),
         cmocka_unit_test(test_query_maps_and_lists),
+        cmocka_unit_test(test_query_shape_names_and_empty_lists),
         cmocka_unit_test(test_query_errors),
         cmocka_unit_test(test_xml_encoding),
         cmocka_unit_test(test_errors_per_protocol),
