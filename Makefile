@@ -64,9 +64,9 @@ crash: all
 
 test: deps
 	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory crash
-	@$(MAKE) --no-print-directory fuzz-run
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \

@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,9 +127,21 @@ static void signal_cb(uv_signal_t *h, int signum)
     http_server_shutdown(s->http, http_closed_cb, s);
 }
 
+/* Thousands of client connections need as many descriptors: take the hard
+ * limit, as servers do. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int serve_start(server_t *s)
 {
     char err[512];
+    raise_fd_limit();
     if (store_open(s->loop, s->opts.data_dir, &s->store, err, sizeof(err)) < 0) {
         fprintf(stderr, "nagare: cannot open the store: %s\n", err);
         return -1;

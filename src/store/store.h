@@ -72,9 +72,13 @@ void store_msg_delete(store_t *st, uint64_t seq);
  * from this call (store_close runs the pending ones before returning). */
 void store_when_durable(store_t *st, void (*cb)(void *ud, int status), void *ud);
 
-/* A counter of mutations appended so far (never decreases; stays 0 in
- * in-memory mode). The gateway compares it before and after a handler to know
- * whether the response must wait for store_when_durable. */
+/* A counter of the mutations appended so far that a response must wait for
+ * (never decreases; stays 0 in in-memory mode). The gateway compares it before
+ * and after a handler to know whether to wait for store_when_durable.
+ * store_msg_state does not count: a receive's new visibility and count are
+ * committed with the next batch, but a crash before that only makes the
+ * message visible again early (at-least-once delivery), so receives do not
+ * wait for the disk. Sends, deletes and queue changes do. */
 uint64_t store_mutation_seq(const store_t *st);
 
 /* Startup: reads everything committed back, synchronously, before serving.
