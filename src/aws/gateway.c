@@ -239,6 +239,7 @@ static void respond(aws_call_t *c)
     const model_service_t *m = c->svc ? c->svc->model : NULL;
     bool failed = aws_error_is_set(&c->err);
     buf_init(&body, 0);
+    buf_reserve(&body, 4096); /* a ReceiveMessage of ten small messages fits */
     h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
     if (c->proto == AWS_PROTO_JSON) {
         static const char ct[] = "application/x-amz-json-1.0";

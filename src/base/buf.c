@@ -43,6 +43,11 @@ static int reserve(buf_t *b, size_t extra)
     return 0;
 }
 
+int buf_reserve(buf_t *b, size_t extra)
+{
+    return reserve(b, extra);
+}
+
 int buf_append(buf_t *b, const void *p, size_t n)
 {
     if (reserve(b, n) < 0)

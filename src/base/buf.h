@@ -24,6 +24,9 @@ void buf_init(buf_t *b, size_t max);
 void buf_free(buf_t *b);
 /* Empties the buffer, keeping its storage. */
 void buf_reset(buf_t *b);
+/* Makes room for extra more bytes up front (when the final size is roughly
+ * known, to avoid growing by doubling); 0, or -1 past the cap. */
+int buf_reserve(buf_t *b, size_t extra);
 /* Appends; 0 on success, -1 when the cap would be exceeded. */
 int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
