@@ -9,6 +9,7 @@
  * that botocore's XML parser reads. See codec.h.
  */
 #include "aws/codec.h"
+#include "base/hex.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -23,17 +24,6 @@ typedef struct form {
     json_t *prefixes;
 } form_t;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s into out ('+' is a space); returns the decoded length. */
 static size_t url_decode(const char *s, size_t len, char *out)
 {
@@ -41,9 +31,9 @@ static size_t url_decode(const char *s, size_t len, char *out)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 &&
+                   hex_digit(s[i + 2]) >= 0) {
+            out[o++] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];

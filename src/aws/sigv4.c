@@ -10,6 +10,7 @@
  * signed-header lookup, which is bounded by SIGNED_MAX names times the request's headers.
  */
 #include "aws/sigv4.h"
+#include "base/hex.h"
 #include "base/xalloc.h"
 
 #include <openssl/crypto.h>
@@ -52,30 +53,9 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static char lower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-}
-
-static void hex_encode(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* Case-insensitive equality of (s, n) with the NUL-terminated lower-case word w. */
@@ -121,8 +101,8 @@ static int pct_decode(const char *s, size_t n, char *out, size_t cap, size_t *ou
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-            c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        if (c == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            c = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
             i += 2;
         }
         if (o + 1 >= cap)
@@ -149,9 +129,9 @@ static int uri_encode(buf_t *b, const char *s, size_t n, bool keep_slash, bool d
             break;
         i = run;
         unsigned char c = (unsigned char)s[i];
-        if (decode && c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 &&
-            hex_value(s[i + 2]) >= 0) {
-            c = (unsigned char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        if (decode && c == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 &&
+            hex_digit(s[i + 2]) >= 0) {
+            c = (unsigned char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
             i += 2;
         }
         char enc[3] = {'%', digits[c >> 4], digits[c & 15]};

@@ -152,7 +152,6 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err);
 void msg_attrs_md5(const msg_attr_t *a, size_t n, char out[33]);
 void md5_hex(const void *p, size_t len, char out[33]);
 /* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
-void hex_encode(const unsigned char *p, size_t n, char *out);
 /* MD5OfMessageSystemAttributes for an AWSTraceHeader value. */
 void msg_trace_md5(const char *trace, char out[33]);
 /* Copies attrs sorted by name; *out owned by the caller (msg_attrs_free). */

@@ -9,6 +9,7 @@
  * with an optional ".custom" suffix, values non-empty. MD5OfMessageAttributes is
  * the documented length-prefixed digest over attributes sorted by name.
  */
+#include "base/hex.h"
 #include "sqs/engine_int.h"
 
 #include <stdio.h>
@@ -174,16 +175,6 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err)
         i += n;
     }
     return 0;
-}
-
-void hex_encode(const unsigned char *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = 0;
 }
 
 void md5_hex(const void *p, size_t len, char out[33])
