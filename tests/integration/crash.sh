@@ -48,34 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_server: serve on D at a free port; sets SERVER_PID and NAGARE_ENDPOINT.
-start_server() {
-    local i port
-    for _ in 1 2 3; do
-        port=$(free_port)
-        echo "--- start (port $port)" >>"$LOG"
-        "$BIN" serve --host 127.0.0.1 --port "$port" --data-dir "$DATA" </dev/null >>"$LOG" 2>&1 &
-        SERVER_PID=$!
-        for ((i = 0; i < 300; i++)); do
-            if curl -fsS -m 2 "http://127.0.0.1:$port/_nagare/health" >/dev/null 2>&1; then
-                export NAGARE_ENDPOINT="http://127.0.0.1:$port"
-                return 0
-            fi
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-        SERVER_PID=""
-    done
-    echo "  server did not become healthy; log tail:"
-    tail -n 20 "$LOG" | sed 's/^/  | /'
-    return 1
-}
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
 
 kill_server() {
     kill -KILL "$SERVER_PID" 2>/dev/null
@@ -93,7 +67,8 @@ every_worker_acked() {
 round() {
     local n=$1
     local tag="r$n-$SEED" url logs=() i delay_ms waited
-    start_server || return 1
+    echo "--- start" >>"$LOG"
+    start_server "$LOG" --data-dir "$DATA" || return 1
     url=$(cd "$HERE" && python3 crash_client.py setup "crash-r$n" </dev/null) || {
         echo "  could not create the queue"
         return 1
@@ -115,7 +90,8 @@ round() {
     echo "  kill -9 after ${delay_ms} ms of load"
     for i in "${WORKER_PIDS[@]}"; do wait "$i" 2>/dev/null; done
     WORKER_PIDS=()
-    start_server || {
+    echo "--- restart" >>"$LOG"
+    start_server "$LOG" --data-dir "$DATA" || {
         echo "  restart on the same data dir failed"
         return 1
     }
