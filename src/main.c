@@ -199,9 +199,11 @@ static int cmd_serve(int argc, char **argv)
     fflush(stdout);
     uv_run(s.loop, UV_RUN_DEFAULT);
     aws_gateway_free(s.gw);
-    store_close(s.store);
+    store_close(s.store); /* commits what is pending; its handles close on the loop */
+    uv_run(s.loop, UV_RUN_DEFAULT);
     iam_identity_free(s.ids);
-    uv_loop_close(s.loop);
+    if (uv_loop_close(s.loop) != 0)
+        log_warn("handles still open at exit");
     log_info("stopped");
     return 0;
 }

@@ -7,6 +7,7 @@
  * are ignored, as AWS does. See codec.h.
  */
 #include "aws/codec.h"
+#include "aws/jsonread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,16 +78,16 @@ static int validate(const model_service_t *svc, int idx, const char *path, const
 int codec_json_decode(const model_service_t *svc, const model_op_t *op, const char *body,
                       size_t len, json_t **out, aws_error_t *err)
 {
-    json_error_t jerr;
+    jsonread_error_t jerr;
     json_t *v;
     if (len == 0) {
         v = json_object();
     } else {
-        v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        v = jsonread_parse(body, len, &jerr);
         if (!v)
             return aws_error_set(err, 400, "SerializationException",
-                                 "Could not parse request body: %s (line %d, column %d).",
-                                 jerr.text, jerr.line, jerr.column);
+                                 "Could not parse request body: %s at byte %zu.", jerr.text,
+                                 jerr.position);
     }
     if (!json_is_object(v)) {
         json_decref(v);
@@ -166,9 +167,14 @@ static void emit(buf_t *out, const json_t *v)
     case JSON_INTEGER:
         buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
-    case JSON_REAL:
-        buf_printf(out, "%.17g", json_real_value(v));
+    case JSON_REAL: {
+        char num[40];
+        int n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+        buf_append(out, num, (size_t)n);
+        if (!strpbrk(num, ".eE")) /* keep it a real when read back, as jansson does */
+            buf_puts(out, ".0");
         break;
+    }
     case JSON_TRUE:
         buf_puts(out, "true");
         break;

@@ -10,13 +10,12 @@
  * signed-header lookup, which is bounded by SIGNED_MAX names times the request's headers.
  */
 #include "aws/sigv4.h"
+#include "base/digest.h"
 #include "base/hex.h"
 #include "base/xalloc.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,76 +164,14 @@ struct sigv4_key_cache {
     key_slot_t spare; /* for scopes too long to cache */
 };
 
-/* OpenSSL 3's one-shot HMAC() and SHA256() fetch their algorithm from the
- * provider store and build a context on every call: a fifth of a small
- * request's CPU in profiles. So the algorithms are fetched once, and each
- * thread keeps one digest and one HMAC context that it re-initialises. */
-typedef struct hash_ctx {
-    EVP_MD_CTX *md;
-    EVP_MAC_CTX *mac;
-} hash_ctx_t;
-
-static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
-static pthread_key_t ctx_key;
-static EVP_MD *alg_sha256;
-static EVP_MAC_CTX *alg_hmac_template;
-
-static void hash_ctx_free(void *p)
-{
-    hash_ctx_t *h = p;
-    EVP_MD_CTX_free(h->md);
-    EVP_MAC_CTX_free(h->mac);
-    free(h);
-}
-
-static void algs_fetch(void)
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-                           OSSL_PARAM_construct_end()};
-    alg_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    alg_hmac_template = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    if (!alg_sha256 || !alg_hmac_template ||
-        EVP_MAC_CTX_set_params(alg_hmac_template, params) != 1 ||
-        pthread_key_create(&ctx_key, hash_ctx_free) != 0) {
-        fprintf(stderr, "nagare: OpenSSL has no SHA-256/HMAC\n");
-        abort();
-    }
-}
-
-static hash_ctx_t *hash_ctx(void)
-{
-    pthread_once(&algs_once, algs_fetch);
-    hash_ctx_t *h = pthread_getspecific(ctx_key);
-    if (!h) {
-        h = xmalloc(sizeof(*h));
-        h->md = EVP_MD_CTX_new();
-        h->mac = EVP_MAC_CTX_dup(alg_hmac_template);
-        if (!h->md || !h->mac) {
-            fprintf(stderr, "nagare: out of memory for hash contexts\n");
-            abort();
-        }
-        pthread_setspecific(ctx_key, h);
-    }
-    return h;
-}
-
 static void sha256(const void *p, size_t n, uint8_t out[32])
 {
-    hash_ctx_t *h = hash_ctx();
-    if (EVP_DigestInit_ex2(h->md, alg_sha256, NULL) != 1 || EVP_DigestUpdate(h->md, p, n) != 1 ||
-        EVP_DigestFinal_ex(h->md, out, NULL) != 1)
-        memset(out, 0, 32); /* a hash that matches nothing */
+    digest_sha256(p, n, out);
 }
 
 static void hmac(const uint8_t *key, size_t key_len, const void *msg, size_t n, uint8_t out[32])
 {
-    size_t len = 32;
-    hash_ctx_t *h = hash_ctx();
-    if (EVP_MAC_init(h->mac, key, key_len, NULL) != 1 || EVP_MAC_update(h->mac, msg, n) != 1 ||
-        EVP_MAC_final(h->mac, out, &len, 32) != 1)
-        memset(out, 0, 32); /* a signature that matches nothing */
+    digest_hmac_sha256(key, key_len, msg, n, out);
 }
 
 void sigv4_signing_key(const char *secret, const char *date, const char *region,

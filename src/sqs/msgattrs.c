@@ -9,6 +9,7 @@
  * with an optional ".custom" suffix, values non-empty. MD5OfMessageAttributes is
  * the documented length-prefixed digest over attributes sorted by name.
  */
+#include "base/digest.h"
 #include "base/hex.h"
 #include "sqs/engine_int.h"
 
@@ -179,35 +180,31 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err)
 
 void md5_hex(const void *p, size_t len, char out[33])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    EVP_Digest(p, len, d, &dl, EVP_md5(), NULL);
+    uint8_t d[16];
+    digest_md5(p, len, d);
     hex_encode(d, 16, out);
 }
 
-static void md5_lv(EVP_MD_CTX *c, const void *p, size_t len)
+static void md5_lv(const void *p, size_t len)
 {
     unsigned char be[4] = {(unsigned char)(len >> 24), (unsigned char)(len >> 16),
                            (unsigned char)(len >> 8), (unsigned char)len};
-    EVP_DigestUpdate(c, be, 4);
-    EVP_DigestUpdate(c, p, len);
+    digest_md5_add(be, 4);
+    digest_md5_add(p, len);
 }
 
 void msg_attrs_md5(const msg_attr_t *a, size_t n, char out[33])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(c, EVP_md5(), NULL);
+    uint8_t d[16];
+    digest_md5_begin();
     for (size_t i = 0; i < n; i++) {
         unsigned char transport = a[i].binary ? 2 : 1;
-        md5_lv(c, a[i].name, strlen(a[i].name));
-        md5_lv(c, a[i].type, strlen(a[i].type));
-        EVP_DigestUpdate(c, &transport, 1);
-        md5_lv(c, a[i].value, a[i].len);
+        md5_lv(a[i].name, strlen(a[i].name));
+        md5_lv(a[i].type, strlen(a[i].type));
+        digest_md5_add(&transport, 1);
+        md5_lv(a[i].value, a[i].len);
     }
-    EVP_DigestFinal_ex(c, d, &dl);
-    EVP_MD_CTX_free(c);
+    digest_md5_finish(d);
     hex_encode(d, 16, out);
 }
 
