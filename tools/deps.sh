@@ -4,7 +4,7 @@
 # npm packages pinned by tests/integration/package-lock.json and bench/package-lock.json.
 set -e
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libuv1-dev libhttp-parser-dev \
-libjansson-dev libsqlite3-dev libssl-dev libzip-dev libcmocka-dev sqlite3 curl \
+libjansson-dev libsqlite3-dev libssl-dev libzip-dev libcmocka-dev libjemalloc-dev sqlite3 curl \
 awscli python3-boto3 nginx-light nodejs npm"
 missing=""
 for p in $PKGS; do
