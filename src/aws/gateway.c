@@ -185,7 +185,7 @@ static int authorize(aws_call_t *c)
     buf_init(&arn, sizeof(c->resource) - 1);
     if (c->action->resource(c, &arn) < 0)
         goto out;
-    snprintf(c->resource, sizeof(c->resource), "%s", arn.data ? arn.data : "*");
+    memcpy(c->resource, arn.data ? arn.data : "*", arn.data ? arn.len + 1 : 2);
     iam_authorize(&c->principal, c->action->iam_action, c->resource, &d);
     if (!c->gw->cfg.enforce_iam) {
         d.allowed = true;

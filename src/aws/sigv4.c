@@ -479,8 +479,13 @@ int sigv4_string_to_sign(const sigv4_auth_t *auth, const char *canonical, size_t
     char hex[65];
     sha256(canonical, canonical_len, d);
     hex_encode(d, 32, hex);
-    return buf_printf(out, ALGORITHM "\n%s\n%s/%s/%s/" TERMINATOR "\n%s", auth->amz_date,
-                      auth->date, auth->region, auth->service, hex);
+    /* Pieces, not printf: this runs on every request. */
+    const char *parts[] = {ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region,
+                           "/", auth->service, "/" TERMINATOR "\n", hex};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (buf_puts(out, parts[i]) < 0)
+            return -1;
+    return 0;
 }
 
 /* Computes the hex signature of req as auth describes it, using scratch as work space. */
@@ -930,6 +935,7 @@ int sigv4_verify(const sigv4_request_t *req, const sigv4_auth_t *auth, const cha
     bool token_in_query = auth->presigned && auth->session_token;
     buf_t scratch;
     buf_init(&scratch, SCRATCH_MAX);
+    buf_reserve(&scratch, 1024); /* a canonical request and string to sign fit */
     char hex[65];
     int rc = -1;
     for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]) && rc < 0; i++) {

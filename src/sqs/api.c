@@ -145,7 +145,9 @@ static int res_queue_url(aws_call_t *c, buf_t *arn)
     qurl_t u;
     if (qurl_parse(jstr(c->in, "QueueUrl"), &u, &c->err) < 0)
         return -1;
-    buf_printf(arn, "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
+    const char *parts[] = {"arn:aws:sqs:", c->region, ":", u.account, ":", u.name};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        buf_puts(arn, parts[i]);
     return 0;
 }
 
