@@ -157,7 +157,7 @@ static int serve_start(server_t *s)
         fprintf(stderr, "nagare: cannot restore SQS state: %s\n", err);
         return -1;
     }
-    aws_gateway_config_t gcfg = {s->loop, s->ids, s->store, true, s->opts.iam};
+    aws_gateway_config_t gcfg = {s->loop, s->ids, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
     http_server_config_t hcfg = {

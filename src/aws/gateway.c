@@ -170,8 +170,6 @@ static int authenticate(aws_call_t *c)
     if (!secret)
         return aws_error_set(&c->err, 403, "InvalidClientTokenId",
                              "The security token included in the request is invalid.");
-    if (!c->gw->cfg.verify_signatures)
-        return 0;
     return sigv4_verify(&sr, &auth, secret, (time_t)(c->now_ms / 1000), c->gw->keys, &c->err);
 }
 

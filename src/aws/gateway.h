@@ -78,7 +78,6 @@ typedef struct aws_gateway_config {
     uv_loop_t *loop;
     iam_identity_t *identity; /* not owned */
     store_t *store;           /* not owned */
-    bool verify_signatures;   /* false only for tests of the path itself */
     bool enforce_iam;         /* false with --no-iam: authenticated callers may do anything */
 } aws_gateway_config_t;
 

@@ -101,7 +101,7 @@ static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
     const char *slash = p ? strchr(p, '/') : NULL;
     if (!slash || slash - p == 0 || slash - p >= (long)sizeof(u->account) || !slash[1] ||
         strchr(slash + 1, '/') || strlen(slash + 1) >= sizeof(u->name))
-        return aws_error_set(err, 404, "InvalidAddress",
+        return aws_error_set(err, 400, "InvalidAddress",
                              "The address %.200s is not valid for this endpoint.", url ? url : "");
     snprintf(u->account, sizeof(u->account), "%.*s", (int)(slash - p), p);
     snprintf(u->name, sizeof(u->name), "%s", slash + 1);
