@@ -58,10 +58,14 @@ static void usage(FILE *f)
 static int parse_serve(int argc, char **argv, serve_opts_t *o)
 {
     static const struct option longs[] = {
-        {"host", required_argument, 0, 'h'},     {"port", required_argument, 0, 'p'},
-        {"data-dir", required_argument, 0, 'd'}, {"in-memory", no_argument, 0, 'm'},
-        {"account", required_argument, 0, 'a'},  {"root-key", required_argument, 0, 'k'},
-        {"no-iam", no_argument, 0, 'n'},         {"help", no_argument, 0, '?'},
+        {"host", required_argument, 0, 'h'},
+        {"port", required_argument, 0, 'p'},
+        {"data-dir", required_argument, 0, 'd'},
+        {"in-memory", no_argument, 0, 'm'},
+        {"account", required_argument, 0, 'a'},
+        {"root-key", required_argument, 0, 'k'},
+        {"no-iam", no_argument, 0, 'n'},
+        {"help", no_argument, 0, '?'},
         {0, 0, 0, 0},
     };
     bool in_memory = false;
@@ -71,12 +75,24 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         const char *colon;
         switch (c) {
-        case 'h': o->host = optarg; break;
-        case 'p': o->port = atoi(optarg); break;
-        case 'd': o->data_dir = optarg; break;
-        case 'm': in_memory = true; break;
-        case 'a': o->account = optarg; break;
-        case 'n': o->iam = false; break;
+        case 'h':
+            o->host = optarg;
+            break;
+        case 'p':
+            o->port = atoi(optarg);
+            break;
+        case 'd':
+            o->data_dir = optarg;
+            break;
+        case 'm':
+            in_memory = true;
+            break;
+        case 'a':
+            o->account = optarg;
+            break;
+        case 'n':
+            o->iam = false;
+            break;
         case 'k':
             colon = strchr(optarg, ':');
             if (!colon || colon == optarg || !colon[1]) {
@@ -86,7 +102,9 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
             snprintf(o->root_key, sizeof(o->root_key), "%.*s", (int)(colon - optarg), optarg);
             snprintf(o->root_secret, sizeof(o->root_secret), "%s", colon + 1);
             break;
-        default: usage(stderr); return -1;
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (o->port < 0 || o->port > 65535) {
@@ -147,8 +165,7 @@ static int serve_start(server_t *s)
         return -1;
     }
     s->ids = iam_identity_new();
-    if (iam_identity_add_root(s->ids, s->opts.account, s->opts.root_key, s->opts.root_secret) <
-        0) {
+    if (iam_identity_add_root(s->ids, s->opts.account, s->opts.root_key, s->opts.root_secret) < 0) {
         fprintf(stderr, "nagare: --account must be 12 digits\n");
         return -1;
     }

@@ -61,8 +61,8 @@ static int validate(const model_service_t *svc, int idx, const char *path, const
     } else if (sh->type == MODEL_LIST) {
         size_t i;
         const json_t *el;
-        json_array_foreach(v, i, el) if (validate(svc, sh->member, path, el, err, depth + 1) < 0)
-            return -1;
+        json_array_foreach(v, i, el) if (validate(svc, sh->member, path, el, err, depth + 1) <
+                                         0) return -1;
     } else if (sh->type == MODEL_MAP) {
         const char *k;
         const json_t *mv;
@@ -117,11 +117,21 @@ static void emit_string(buf_t *out, const char *s, size_t len)
         buf_append(out, s + run, i - run);
         run = i + 1;
         switch (ch) {
-        case '"': buf_puts(out, "\\\""); break;
-        case '\\': buf_puts(out, "\\\\"); break;
-        case '\n': buf_puts(out, "\\n"); break;
-        case '\r': buf_puts(out, "\\r"); break;
-        case '\t': buf_puts(out, "\\t"); break;
+        case '"':
+            buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            buf_puts(out, "\\n");
+            break;
+        case '\r':
+            buf_puts(out, "\\r");
+            break;
+        case '\t':
+            buf_puts(out, "\\t");
+            break;
         default: {
             char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
             buf_append(out, u, sizeof(u));

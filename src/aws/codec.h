@@ -28,8 +28,8 @@ typedef enum aws_protocol {
 /* Decodes form parameters (from codec_form_parse of a POST body or a GET
  * query string; borrowed) into *out (a new object the caller owns) per op's
  * input shape. 0, or -1 with err. */
-int codec_query_decode(const model_service_t *svc, const model_op_t *op, json_t *form,
-                       json_t **out, aws_error_t *err);
+int codec_query_decode(const model_service_t *svc, const model_op_t *op, json_t *form, json_t **out,
+                       aws_error_t *err);
 
 /* Parses a JSON body and validates it against op's input shape (types,
  * required members). An empty body is an empty object. 0, or -1 with err. */
@@ -43,8 +43,8 @@ void codec_query_encode(const model_service_t *svc, const model_op_t *op, const 
 void codec_json_encode(const json_t *output, buf_t *out);
 
 /* Writes the query-protocol ErrorResponse for err. */
-void codec_query_error(const model_service_t *svc, const aws_error_t *err,
-                       const char *request_id, buf_t *out);
+void codec_query_error(const model_service_t *svc, const aws_error_t *err, const char *request_id,
+                       buf_t *out);
 /* Writes the JSON error body; fills hdr (the x-amzn-query-error value
  * "<query code>;Sender|Receiver") for services that are query-compatible. */
 void codec_json_error(const model_service_t *svc, const aws_error_t *err, buf_t *out, char *hdr,

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 5, 0))) static void
-vset(aws_error_t *err, int status, const char *code, const char *query_code, const char *fmt,
-     va_list ap)
+__attribute__((format(printf, 5, 0))) static void vset(aws_error_t *err, int status,
+                                                       const char *code, const char *query_code,
+                                                       const char *fmt, va_list ap)
 {
     err->code = code;
     err->query_code = query_code;

@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_SERVICES 8
+#define MAX_SERVICES     8
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
 #define CALL_POOL_MAX 256
@@ -87,8 +87,7 @@ static const aws_service_t *service_from_scope(const aws_gateway_t *gw, const ht
     for (size_t i = 0; cred && i < gw->n_services; i++) {
         const char *name = gw->services[i]->name;
         char pat[80];
-        int n = snprintf(pat, sizeof(pat), v ? "/%s/aws4_request" : "%%2F%s%%2Faws4_request",
-                         name);
+        int n = snprintf(pat, sizeof(pat), v ? "/%s/aws4_request" : "%%2F%s%%2Faws4_request", name);
         if (memmem(cred, (size_t)(end - cred), pat, (size_t)n))
             return gw->services[i];
     }
@@ -139,8 +138,9 @@ static int route(aws_call_t *c, json_t **form)
         if (!strcmp(c->svc->actions[i].name, c->op->name))
             c->action = &c->svc->actions[i];
     if (!c->action)
-        return aws_error_set(&c->err, 400, c->proto == AWS_PROTO_JSON ? "UnknownOperationException"
-                                                                      : "InvalidAction",
+        return aws_error_set(&c->err, 400,
+                             c->proto == AWS_PROTO_JSON ? "UnknownOperationException"
+                                                        : "InvalidAction",
                              "The action or operation requested is invalid. Verify that the "
                              "action is typed correctly.");
     return 0;
@@ -189,14 +189,13 @@ static int authorize(aws_call_t *c)
         d.allowed = true;
         d.reason = "IAM enforcement is off (--no-iam)";
     }
-    log_debug("authorize %s %s %s: %s (%s)", c->principal.arn, c->action->iam_action,
-              c->resource, d.allowed ? "allow" : "deny", d.reason);
+    log_debug("authorize %s %s %s: %s (%s)", c->principal.arn, c->action->iam_action, c->resource,
+              d.allowed ? "allow" : "deny", d.reason);
     if (!d.allowed) {
         aws_error_set(&c->err, 403, "AccessDenied",
                       "User: %s is not authorized to perform: %s on resource: %s because no "
                       "resource-based policy allows the %s action",
-                      c->principal.arn, c->action->iam_action, c->resource,
-                      c->action->iam_action);
+                      c->principal.arn, c->action->iam_action, c->resource, c->action->iam_action);
         goto out;
     }
     rc = 0;

@@ -31,9 +31,9 @@ typedef struct aws_service aws_service_t;
 
 /* What a handler returns. */
 enum {
-    AWS_CALL_DONE = 0,     /* out (or err) is set: respond now */
-    AWS_CALL_PENDING = 1,  /* the handler calls aws_call_finish later (long polls) */
-    AWS_CALL_ERROR = -1,   /* err is set */
+    AWS_CALL_DONE = 0,    /* out (or err) is set: respond now */
+    AWS_CALL_PENDING = 1, /* the handler calls aws_call_finish later (long polls) */
+    AWS_CALL_ERROR = -1,  /* err is set */
 };
 
 typedef struct aws_action {

@@ -290,8 +290,8 @@ static int decode_shape(const model_service_t *svc, const form_t *f, int idx, bu
     }
 }
 
-int codec_query_decode(const model_service_t *svc, const model_op_t *op, json_t *form,
-                       json_t **out, aws_error_t *err)
+int codec_query_decode(const model_service_t *svc, const model_op_t *op, json_t *form, json_t **out,
+                       aws_error_t *err)
 {
     form_t f = {form, NULL};
     buf_t prefix;
@@ -321,13 +321,26 @@ void codec_xml_escape(buf_t *out, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         const char *rep = NULL;
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        case '\r': rep = "&#xD;"; break; /* XML parsers fold a bare CR into LF */
-        default: continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
+        case '\r':
+            rep = "&#xD;";
+            break; /* XML parsers fold a bare CR into LF */
+        default:
+            continue;
         }
         buf_append(out, s + run, i - run);
         buf_puts(out, rep);
@@ -454,8 +467,8 @@ const char *codec_error_query_code(const model_service_t *svc, const aws_error_t
     return sh && sh->error_code ? sh->error_code : err->code;
 }
 
-void codec_query_error(const model_service_t *svc, const aws_error_t *err,
-                       const char *request_id, buf_t *out)
+void codec_query_error(const model_service_t *svc, const aws_error_t *err, const char *request_id,
+                       buf_t *out)
 {
     buf_printf(out, "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
                svc && svc->xml_ns ? svc->xml_ns : "", err->sender ? "Sender" : "Receiver");

@@ -480,8 +480,9 @@ int sigv4_string_to_sign(const sigv4_auth_t *auth, const char *canonical, size_t
     sha256(canonical, canonical_len, d);
     hex_encode(d, 32, hex);
     /* Pieces, not printf: this runs on every request. */
-    const char *parts[] = {ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region,
-                           "/", auth->service, "/" TERMINATOR "\n", hex};
+    const char *parts[] = {
+        ALGORITHM "\n", auth->amz_date,      "\n", auth->date, "/", auth->region, "/",
+        auth->service,  "/" TERMINATOR "\n", hex};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         if (buf_puts(out, parts[i]) < 0)
             return -1;

@@ -113,9 +113,10 @@ int sigv4_sign(const sigv4_request_t *req, const char *access_key, const char *s
                sigv4_key_cache_t *cache, char *out, size_t outlen);
 
 /* Flags of sigv4_canonical_request. */
-#define SIGV4_CANON_NORMALIZE      1u /* normalise the path (every service but S3) */
-#define SIGV4_CANON_TOKEN_UNSIGNED 2u /* presigned: X-Amz-Security-Token was added after signing   \
-                                       */
+#define SIGV4_CANON_NORMALIZE 1u /* normalise the path (every service but S3) */
+#define SIGV4_CANON_TOKEN_UNSIGNED                                                                 \
+    2u /* presigned: X-Amz-Security-Token was added after signing                                  \
+        */
 
 /* Internal, exposed for tests. Appends to out the canonical request for req as described by
  * auth (method, URI, query without X-Amz-Signature when presigned, the signed headers, the

@@ -48,7 +48,7 @@ int buf_reserve(buf_t *b, size_t extra)
     return reserve(b, extra);
 }
 
-int buf_append(buf_t *b, const void *p, size_t n)
+int buf_append_slow(buf_t *b, const void *p, size_t n)
 {
     if (reserve(b, n) < 0)
         return -1;
@@ -62,11 +62,6 @@ int buf_append(buf_t *b, const void *p, size_t n)
 int buf_puts(buf_t *b, const char *s)
 {
     return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(buf_t *b, char c)
-{
-    return buf_append(b, &c, 1);
 }
 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap)

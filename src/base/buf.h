@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct buf {
     char *data;
@@ -28,9 +29,27 @@ void buf_reset(buf_t *b);
  * known, to avoid growing by doubling); 0, or -1 past the cap. */
 int buf_reserve(buf_t *b, size_t extra);
 /* Appends; 0 on success, -1 when the cap would be exceeded. */
-int buf_append(buf_t *b, const void *p, size_t n);
+int buf_append_slow(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
-int buf_putc(buf_t *b, char c);
+
+/* The common case inline: room is already there (encoders append many small
+ * pieces, and a call per byte showed in profiles). */
+static inline int buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (b->len + n < b->cap && (!b->max || b->len + n <= b->max)) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return buf_append_slow(b, p, n);
+}
+
+static inline int buf_putc(buf_t *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Takes the data out (caller frees) and leaves the buffer empty. */

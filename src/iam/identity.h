@@ -13,9 +13,9 @@
 
 /* The caller of a request, as authentication established it. */
 typedef struct iam_principal {
-    char account[16];     /* 12-digit account id */
-    char arn[256];        /* arn:aws:iam::<account>:root, ...:user/x, ...:assumed-role/r/s */
-    char user_id[128];    /* the SenderId AWS reports: the account id for root */
+    char account[16];  /* 12-digit account id */
+    char arn[256];     /* arn:aws:iam::<account>:root, ...:user/x, ...:assumed-role/r/s */
+    char user_id[128]; /* the SenderId AWS reports: the account id for root */
     char access_key[129];
     bool root;
 } iam_principal_t;

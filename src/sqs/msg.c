@@ -157,7 +157,6 @@ static size_t entry_size(const sqs_send_entry_t *en)
     return n;
 }
 
-
 static int send_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_error_t *err)
 {
     size_t asize = 0;

@@ -94,8 +94,7 @@ static void test_query_shape_names_and_empty_lists(void **state)
     aws_error_t err;
     json_t *in = query("TagQueue", "QueueUrl=u&Tag.1.Key=a&Tag.1.Value=b", &err);
     assert_non_null(in);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(in, "Tags"), "a")),
-                        "b");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(in, "Tags"), "a")), "b");
     json_decref(in);
     in = query("SendMessageBatch", "QueueUrl=u&Entries=", &err);
     assert_non_null(in);
