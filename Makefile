@@ -6,7 +6,7 @@
 #   make sanitize   ASan/UBSan build of everything, then the unit and integration tests
 #   make fuzz       build the libFuzzer drivers (FUZZ_SECONDS=N make fuzz-run runs them)
 #   make bench      nagare against its peers and the loopback HTTP ceiling
-#   make format     clang-format every C file
+#   make format     clang-format every C file (make test checks it)
 
 CC       ?= cc
 BUILD    ?= build
@@ -33,7 +33,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps run test unit integration crash sanitize fuzz fuzz-run bench format clean
+.PHONY: all deps run test unit integration crash sanitize fuzz fuzz-run bench format format-check clean
 
 all: $(BUILD)/nagare
 
@@ -70,6 +70,7 @@ crash: all
 	@tests/integration/crash.sh $(BUILD)/nagare
 
 test: deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory integration
@@ -99,8 +100,13 @@ fuzz-run: fuzz
 bench: deps all
 	@bench/run.sh $(BUILD)/nagare
 
+C_FILES = $$(find src tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*')
+
 format:
-	clang-format -i $$(find src tests fuzz bench -name '*.[ch]')
+	clang-format -i $(C_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_FILES) && echo "format: clean"
 
 clean:
 	rm -rf build

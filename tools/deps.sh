@@ -3,7 +3,7 @@
 # the real clients the integration tests drive, the benchmark peers, and the
 # npm packages pinned by tests/integration/package-lock.json and bench/package-lock.json.
 set -e
-PKGS="build-essential clang libclang-rt-14-dev pkg-config libuv1-dev libhttp-parser-dev \
+PKGS="build-essential clang clang-format libclang-rt-14-dev pkg-config libuv1-dev libhttp-parser-dev \
 libjansson-dev libsqlite3-dev libssl-dev libzip-dev libcmocka-dev libjemalloc-dev sqlite3 curl \
 awscli python3-boto3 nginx-light nodejs npm"
 missing=""
