@@ -35,24 +35,16 @@ import re
 import sys
 import time
 
-import boto3
-from botocore.config import Config
+import boto3  # noqa: F401 (imported first for a clear error when missing)
 from botocore.exceptions import BotoCoreError, ClientError
 
-ENDPOINT = os.environ.get("NAGARE_ENDPOINT", "http://127.0.0.1:4566")
+from nagare_client import ENDPOINT, sqs_client  # noqa: E402
 WORKER_VT = 5
 MAX_SECONDS = 30  # a worker never outlives this, even if the kill never comes
 
 
 def client(read_timeout=10):
-    return boto3.session.Session().client(
-        "sqs",
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=read_timeout),
-    )
+    return sqs_client(connect_timeout=2, read_timeout=read_timeout)
 
 
 class AckLog:

@@ -13,23 +13,15 @@ and exits non-zero on any failed check.
 import os
 import sys
 
-import boto3
-from botocore.config import Config
+import boto3  # noqa: F401 (imported first for a clear error when missing)
 
-ENDPOINT = os.environ.get("NAGARE_ENDPOINT", "http://127.0.0.1:4566")
+from nagare_client import ENDPOINT, sqs_client  # noqa: E402
 NAME = "persist-check"
 BODIES = ["kept one", "deleted", "kept two ✓"]
 
 
 def client():
-    return boto3.session.Session().client(
-        "sqs",
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return sqs_client()
 
 
 class Checks:

@@ -33,8 +33,9 @@ import uuid
 
 import boto3
 import botocore
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from nagare_client import sqs_client
 
 ENDPOINT = os.environ.get("NAGARE_ENDPOINT", "http://127.0.0.1:4566").rstrip("/")
 ACCOUNT = "000000000000"
@@ -63,19 +64,7 @@ def make_client(region=REGION, key="test", secret="test", owner=None):
 
 
 def _client(region, key, secret):
-    cfg = Config(
-        retries={"max_attempts": 0},
-        connect_timeout=5,
-        read_timeout=60,
-    )
-    return boto3.session.Session().client(
-        "sqs",
-        endpoint_url=ENDPOINT,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=cfg,
-    )
+    return sqs_client(region, key, secret, connect_timeout=5, read_timeout=60)
 
 
 def md5_hex(data):
