@@ -180,10 +180,17 @@ static int authorize(aws_call_t *c)
     buf_t arn;
     iam_decision_t d;
     int rc = -1;
-    buf_init(&arn, sizeof(c->resource) - 1);
+    buf_init(&arn, 0); /* bounded by the input it is built from */
     if (c->action->resource(c, &arn) < 0)
         goto out;
-    memcpy(c->resource, arn.data ? arn.data : "*", arn.data ? arn.len + 1 : 2);
+    /* No resource, no decision: an ARN that cannot be built is refused, never
+     * widened to "*". */
+    if (arn.len == 0 || arn.len >= sizeof(c->resource)) {
+        aws_error_set(&c->err, 400, "InvalidParameterValue",
+                      "The resource this request names is not valid.");
+        goto out;
+    }
+    memcpy(c->resource, arn.data, arn.len + 1);
     iam_authorize(&c->principal, c->action->iam_action, c->resource, &d);
     if (!c->gw->cfg.enforce_iam) {
         d.allowed = true;
@@ -213,6 +220,8 @@ static aws_call_t *call_new(aws_gateway_t *gw)
     aws_error_clear(&c->err);
     memset(&c->principal, 0, sizeof(*c) - offsetof(aws_call_t, principal));
     c->gw = gw;
+    /* A call that fails before its handler has mutated nothing. */
+    c->mutation_mark = gw->cfg.store ? store_mutation_seq(gw->cfg.store) : 0;
     return c;
 }
 
@@ -272,6 +281,11 @@ static void durable_cb(void *ud, int status)
     respond(c);
 }
 
+void aws_call_require_durable(aws_call_t *c)
+{
+    c->mutation_mark = UINT64_MAX; /* never the store's count */
+}
+
 void aws_call_finish(aws_call_t *c)
 {
     store_t *st = c->gw->cfg.store;
@@ -294,6 +308,14 @@ static void health(aws_gateway_t *gw, http_request_t *req)
     http_respond(req, 200, &h, 1, body, (size_t)n);
 }
 
+/* The client of a waiting call went away: let the service stop waiting. */
+static void http_abort_cb(http_request_t *req)
+{
+    aws_call_t *c = req->user;
+    if (c->on_abort)
+        c->on_abort(c);
+}
+
 static int decode(aws_call_t *c, json_t *form)
 {
     const model_service_t *m = c->svc->model;
@@ -314,6 +336,9 @@ void aws_gateway_request_cb(http_request_t *req, void *ud)
     aws_call_t *c = call_new(gw);
     c->http = req;
     c->now_ms = clock_wall_ms();
+    c->mono_ms = clock_mono_ms();
+    req->user = c;
+    req->on_abort = http_abort_cb;
     ids_uuid4(c->request_id);
     size_t hl;
     const char *host = http_request_header(req, "host", &hl);

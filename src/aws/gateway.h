@@ -69,9 +69,14 @@ struct aws_call {
     char request_id[37];
     char host[256]; /* the Host header, for URLs the response carries */
     char resource[512];
-    uint64_t now_ms; /* wall clock when the request arrived */
+    uint64_t now_ms;  /* wall clock when the request arrived */
+    uint64_t mono_ms; /* monotonic clock then: deadlines count from here */
     uint64_t mutation_mark;
     void *data; /* free for an asynchronous handler */
+    /* Set by a service while the call waits (a long poll): the client went
+     * away; the service stops waiting and finishes the call. */
+    void (*on_abort)(aws_call_t *call);
+    void *parked; /* the service's record of the wait */
 };
 
 typedef struct aws_gateway_config {
@@ -94,6 +99,10 @@ size_t aws_gateway_body_limit_cb(const http_request_t *req, void *ud);
  * the path for one that returned DONE/ERROR): waits for durability of any
  * mutation the call made, encodes, responds and frees the call. */
 void aws_call_finish(aws_call_t *call);
+/* Makes the call's response wait for the store's next commit even though its
+ * mutations are of the kind that do not hold responses (store_mutation_seq):
+ * ChangeMessageVisibility is a promise about the future and must survive. */
+void aws_call_require_durable(aws_call_t *call);
 /* Requests served so far (for health and bench). */
 uint64_t aws_gateway_requests(const aws_gateway_t *gw);
 

@@ -67,6 +67,8 @@ json_t *codec_form_parse(const char *form, size_t len)
     return obj;
 }
 
+#define MAX_KEY_LEN 256
+
 static void form_index(form_t *f)
 {
     const char *key;
@@ -75,6 +77,10 @@ static void form_index(form_t *f)
     json_object_foreach(f->pairs, key, v)
     {
         size_t len = strlen(key);
+        /* Every prefix is a copy: a long key of many dots would cost its
+         * length squared. No name in any model comes near this bound. */
+        if (len > MAX_KEY_LEN)
+            continue;
         for (size_t i = 0; i <= len; i++)
             if (key[i] == '.' || key[i] == '\0')
                 json_object_setn_new_nocheck(f->prefixes, key, i, json_true());
@@ -339,8 +345,16 @@ void codec_xml_escape(buf_t *out, const char *s, size_t len)
         case '\r':
             rep = "&#xD;";
             break; /* XML parsers fold a bare CR into LF */
-        default:
+        case '\t':
+        case '\n':
             continue;
+        default:
+            /* XML 1.0 cannot carry other control characters at all, not even
+             * as references: they become U+FFFD rather than break the document. */
+            if ((unsigned char)s[i] >= 0x20)
+                continue;
+            rep = "&#xFFFD;";
+            break;
         }
         buf_append(out, s + run, i - run);
         buf_puts(out, rep);

@@ -358,6 +358,8 @@ static void conn_close(sconn_t *c)
         if (r->state == REQ_HANDLER) {
             r->conn = NULL;
             r->next = NULL;
+            if (r->pub.on_abort)
+                r->pub.on_abort(&r->pub); /* may respond, which frees r */
         } else {
             req_free(r);
         }
@@ -752,9 +754,32 @@ static void conn_feed(sconn_t *c, const char *data, size_t len)
     c->feeding = false;
 }
 
+/* The client closed its side: a request a handler holds with an abort hook
+ * (a long poll) is told, since no client waits for it any more. Each hook runs
+ * once; the list is walked again after each, as the hook may respond. */
+static void conn_abort_held(sconn_t *c)
+{
+    bool again = true;
+    while (again && !c->closing) {
+        again = false;
+        for (sreq_t *r = c->q_head; r; r = r->next) {
+            if (r->state != REQ_HANDLER || !r->pub.on_abort)
+                continue;
+            void (*abort_cb)(http_request_t *) = r->pub.on_abort;
+            r->pub.on_abort = NULL;
+            abort_cb(&r->pub);
+            again = true;
+            break;
+        }
+    }
+}
+
 static void conn_eof(sconn_t *c)
 {
     c->eof = true;
+    conn_abort_held(c);
+    if (c->closing)
+        return;
     if (c->lingering || c->cur) {
         conn_close(c);
         return;

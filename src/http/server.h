@@ -45,6 +45,10 @@ typedef struct http_request {
     size_t body_len;
     int http_minor; /* 0 or 1 */
     void *user;     /* free for the handler's use */
+    /* Set by a handler that holds the request a while (a long poll): called
+     * once if the client goes away before the response; the handler should
+     * then stop its work and respond (the response is dropped). */
+    void (*on_abort)(struct http_request *req);
 } http_request_t;
 
 typedef struct http_server_config {

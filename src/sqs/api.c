@@ -80,6 +80,27 @@ static int json_attrs_check(const sqs_attr_t *a, size_t n, aws_error_t *err)
     return 0;
 }
 
+/* Tag keys and values are text: valid UTF-8 without control characters
+ * (they are echoed in XML and JSON). 0, or -1 with InvalidParameterValue. */
+static int tags_check(const sqs_attr_t *t, size_t n, aws_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            const char *s = k ? t[i].value : t[i].name;
+            json_t *probe = json_string(s); /* NULL unless valid UTF-8 */
+            bool ok = probe != NULL;
+            json_decref(probe);
+            for (const char *p = s; ok && *p; p++)
+                ok = (unsigned char)*p >= 0x20;
+            if (!ok)
+                return aws_error_set(err, 400, "InvalidParameterValue",
+                                     "Tag keys and values must be valid UTF-8 text without "
+                                     "control characters.");
+        }
+    }
+    return 0;
+}
+
 /* Strings of a list member (borrowed); caller frees. */
 static const char **strings_of(const json_t *list, size_t *n)
 {
@@ -179,6 +200,8 @@ static int h_create_queue(aws_call_t *c)
     in.tags = tags;
     sqs_service_ctx(c, &ctx);
     int rc = json_attrs_check(attrs, in.n_attrs, &c->err);
+    if (rc == 0)
+        rc = tags_check(tags, in.n_tags, &c->err);
     if (rc == 0)
         rc = sqs_queue_create(engine(c), &ctx, &in, &c->err);
     free(attrs);
@@ -305,7 +328,9 @@ static int h_tag_queue(aws_call_t *c)
     sqs_attr_t *tags = pairs_of(json_object_get(c->in, "Tags"), &in.n);
     in.tags = tags;
     sqs_service_ctx(c, &ctx);
-    int rc = sqs_queue_tag(engine(c), &ctx, &in, &c->err);
+    int rc = tags_check(tags, in.n, &c->err);
+    if (rc == 0)
+        rc = sqs_queue_tag(engine(c), &ctx, &in, &c->err);
     free(tags);
     return done(c, rc);
 }
@@ -356,7 +381,11 @@ typedef struct scratch {
 /* Decodes base64 (as the JSON and query protocols carry blobs). -1 if invalid. */
 static int b64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
 {
-    if (len % 4)
+    /* Strict: the alphabet only (EVP_DecodeBlock would skip spaces), and
+     * padding only as the last one or two characters of the last group. */
+    size_t pad = len && s[len - 1] == '=' ? (len > 1 && s[len - 2] == '=' ? 2 : 1) : 0;
+    if (len % 4 ||
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != len - pad)
         return -1;
     unsigned char *d = xmalloc(len / 4 * 3 + 1);
     int n = len ? EVP_DecodeBlock(d, (const unsigned char *)s, (int)len) : 0;
@@ -570,19 +599,28 @@ static void receive_req_free(aws_call_t *c)
 }
 
 /* One receive attempt. Parks the call when nothing came and time is left. */
-static int receive_try(aws_call_t *c, bool timed_out)
+static int receive_try(aws_call_t *c, sqs_poll_event_t event)
 {
     receive_req_t *r = c->data;
     sqs_ctx_t ctx;
     sqs_receive_out_t out;
+    if (event == SQS_POLL_GONE) {
+        /* Nobody would get these messages: take none. */
+        receive_req_free(c);
+        c->out = json_object();
+        return done(c, 0);
+    }
     sqs_service_ctx(c, &ctx);
     if (sqs_msg_receive(engine(c), &ctx, &r->in, &out, &c->err) < 0) {
         receive_req_free(c);
         return done(c, -1);
     }
-    if (out.n == 0 && out.wait_seconds > 0 && !timed_out) {
+    if (out.n == 0 && out.wait_seconds > 0 && event == SQS_POLL_WAKE) {
         sqs_receive_out_clear(&out);
-        return sqs_service_park(c->svc->state, c, &r->in.q, out.wait_seconds, receive_try);
+        int rc = sqs_service_park(c->svc->state, c, &r->in.q, out.wait_seconds, receive_try);
+        if (rc == AWS_CALL_ERROR)
+            receive_req_free(c);
+        return rc;
     }
     json_decref(c->out);
     c->out = json_object();
@@ -628,7 +666,7 @@ static int h_receive_message(aws_call_t *c)
     r->attr_names =
         strings_of(json_object_get(c->in, "MessageAttributeNames"), &r->in.n_msg_attr_names);
     r->in.msg_attr_names = r->attr_names;
-    return receive_try(c, false);
+    return receive_try(c, SQS_POLL_WAKE);
 }
 
 /* ---- receipt handles ---------------------------------------------------------------- */
@@ -696,11 +734,13 @@ static int h_delete_message_batch(aws_call_t *c)
 
 static int h_change_visibility(aws_call_t *c)
 {
+    aws_call_require_durable(c);
     return handles_single(c, sqs_msg_visibility_change);
 }
 
 static int h_change_visibility_batch(aws_call_t *c)
 {
+    aws_call_require_durable(c);
     return handles_batch(c, sqs_msg_visibility_change);
 }
 

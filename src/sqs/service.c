@@ -27,6 +27,7 @@ struct sqs_service {
     uv_timer_t timer;
     uint64_t armed; /* mono ms the timer is set for, UINT64_MAX = idle */
     poll_t *polls;  /* parked long polls */
+    bool stopping;  /* no new parking: shutdown answers long polls at once */
     void (*done)(void *ud);
     void *done_ud;
 };
@@ -36,7 +37,7 @@ struct poll {
     uv_timer_t timer;
     aws_call_t *call;
     sqs_service_t *svc;
-    int (*retry)(aws_call_t *call, bool timed_out);
+    int (*retry)(aws_call_t *call, sqs_poll_event_t event);
     poll_t *prev, *next;
 };
 
@@ -153,32 +154,41 @@ static void poll_closed_cb(uv_handle_t *h)
 }
 
 /* Ends a poll: unparks it and runs the retry, which answers or parks anew. */
-static void poll_fire(poll_t *p, bool timed_out)
+static void poll_fire(poll_t *p, sqs_poll_event_t event)
 {
     aws_call_t *call = p->call;
-    int (*retry)(aws_call_t *, bool) = p->retry;
+    int (*retry)(aws_call_t *, sqs_poll_event_t) = p->retry;
+    call->on_abort = NULL;
+    call->parked = NULL;
     sqs_waiter_remove(&p->waiter);
     uv_timer_stop(&p->timer);
     poll_unlink(p);
     uv_close((uv_handle_t *)&p->timer, poll_closed_cb);
-    if (retry(call, timed_out) != AWS_CALL_PENDING)
+    if (retry(call, event) != AWS_CALL_PENDING)
         aws_call_finish(call);
 }
 
 static void poll_waiter_cb(sqs_waiter_t *w)
 {
-    poll_fire(w->data, false);
+    poll_fire(w->data, SQS_POLL_WAKE);
 }
 
 static void poll_timer_cb(uv_timer_t *t)
 {
-    poll_fire(t->data, true);
+    poll_fire(t->data, SQS_POLL_TIMEOUT);
+}
+
+static void poll_abort_cb(aws_call_t *call)
+{
+    poll_fire(call->parked, SQS_POLL_GONE);
 }
 
 int sqs_service_park(sqs_service_t *svc, aws_call_t *call, const sqs_queue_ref_t *q,
-                     int wait_seconds, int (*retry)(aws_call_t *call, bool timed_out))
+                     int wait_seconds, int (*retry)(aws_call_t *call, sqs_poll_event_t event))
 {
     sqs_ctx_t ctx;
+    if (svc->stopping)
+        return retry(call, SQS_POLL_TIMEOUT);
     poll_t *p = xcalloc(1, sizeof(*p));
     sqs_service_ctx(call, &ctx);
     p->waiter.cb = poll_waiter_cb;
@@ -190,8 +200,10 @@ int sqs_service_park(sqs_service_t *svc, aws_call_t *call, const sqs_queue_ref_t
     p->call = call;
     p->svc = svc;
     p->retry = retry;
+    call->on_abort = poll_abort_cb;
+    call->parked = p;
     /* The deadline counts from the request's arrival, not from this retry. */
-    uint64_t end = call->now_ms + (uint64_t)wait_seconds * 1000u, now = clock_wall_ms();
+    uint64_t end = call->mono_ms + (uint64_t)wait_seconds * 1000u, now = clock_mono_ms();
     uv_timer_init(svc->loop, &p->timer);
     p->timer.data = p;
     uv_timer_start(&p->timer, poll_timer_cb, end > now ? end - now : 0, 0);
@@ -204,8 +216,9 @@ int sqs_service_park(sqs_service_t *svc, aws_call_t *call, const sqs_queue_ref_t
 
 void sqs_service_drain(sqs_service_t *svc)
 {
+    svc->stopping = true;
     while (svc->polls)
-        poll_fire(svc->polls, true);
+        poll_fire(svc->polls, SQS_POLL_TIMEOUT);
 }
 
 /* ---- the service ------------------------------------------------------------------------ */

@@ -32,11 +32,19 @@ void sqs_service_free(sqs_service_t *svc, void (*done)(void *ud), void *ud);
  * after anything that may have changed it. */
 void sqs_service_ctx(const aws_call_t *call, sqs_ctx_t *ctx);
 void sqs_service_rearm(sqs_service_t *svc);
-/* Parks a long-polling receive: retry(call) runs when messages may be there or
- * at the deadline (then with timed_out set). Returns AWS_CALL_PENDING, or
- * AWS_CALL_ERROR with call->err when the queue is gone. */
+/* Why a parked receive runs again. */
+typedef enum sqs_poll_event {
+    SQS_POLL_WAKE,    /* messages may be there: receive again */
+    SQS_POLL_TIMEOUT, /* the wait is over (or the server stops): receive once more, answer */
+    SQS_POLL_GONE,    /* the client went away: answer without receiving */
+} sqs_poll_event_t;
+
+/* Parks a long-polling receive until wait_seconds after the request arrived;
+ * retry(call, event) then answers or parks anew. Returns AWS_CALL_PENDING, or
+ * AWS_CALL_ERROR with call->err when the queue is gone. While the server
+ * stops, it does not park: it returns retry(call, SQS_POLL_TIMEOUT). */
 int sqs_service_park(sqs_service_t *svc, aws_call_t *call, const sqs_queue_ref_t *q,
-                     int wait_seconds, int (*retry)(aws_call_t *call, bool timed_out));
+                     int wait_seconds, int (*retry)(aws_call_t *call, sqs_poll_event_t event));
 
 extern const aws_action_t sqs_actions[];
 extern const size_t sqs_n_actions;

@@ -78,7 +78,8 @@ void store_when_durable(store_t *st, void (*cb)(void *ud, int status), void *ud)
  * store_msg_state does not count: a receive's new visibility and count are
  * committed with the next batch, but a crash before that only makes the
  * message visible again early (at-least-once delivery), so receives do not
- * wait for the disk. Sends, deletes and queue changes do. */
+ * wait for the disk. Sends, deletes and queue changes do; so does
+ * ChangeMessageVisibility, whose handler asks for it explicitly. */
 uint64_t store_mutation_seq(const store_t *st);
 
 /* Startup: reads everything committed back, synchronously, before serving.

@@ -384,6 +384,28 @@ class QueueTests(Base):
             AttributeNames=["Colour"],
         )
 
+    def test_tags_must_be_text(self):
+        _, url = self.new_queue("tagtext")
+        self.assert_aws_error(
+            "InvalidParameterValue", 400, self.sqs.tag_queue, QueueUrl=url, Tags={"k": "a\x01b"}
+        )
+        # Nothing was stored, and the listing stays readable on both protocols.
+        self.assertEqual(self.sqs.list_queue_tags(QueueUrl=url).get("Tags", {}), {})
+
+    def test_queue_owner_must_name_an_account(self):
+        # A resource that names no account (or cannot be named at all) is
+        # refused before any lookup; it is never taken for the caller's own.
+        self.assert_aws_error(
+            "AccessDenied", 403, self.sqs.get_queue_url, QueueName="x", QueueOwnerAWSAccountId=""
+        )
+        self.assert_aws_error(
+            "InvalidParameterValue",
+            400,
+            self.sqs.get_queue_url,
+            QueueName="x",
+            QueueOwnerAWSAccountId="1" * 600,
+        )
+
     def test_tags(self):
         _, url = self.new_queue("tags", tags={"team": "core"})
         self.assertEqual(self.sqs.list_queue_tags(QueueUrl=url).get("Tags"), {"team": "core"})
@@ -731,6 +753,21 @@ class MessageTests(Base):
         self.assertEqual(msgs, [])
         self.assertGreaterEqual(took, 1.8)
         self.assertLess(took, 3.5 * SLACK)
+
+    def test_abandoned_long_poll_takes_no_message(self):
+        # A client that gives up on a long poll (its read times out and it
+        # closes the connection) must not swallow the next message: AWS hands
+        # it to a consumer that is still there.
+        _, url = self.new_queue("lgone")
+        quitter = sqs_client(connect_timeout=5, read_timeout=1)
+        self.addCleanup(quitter.close)
+        with self.assertRaises(Exception):
+            quitter.receive_message(QueueUrl=url, WaitTimeSeconds=10)
+        quitter.close()
+        time.sleep(0.3 * SLACK)
+        self.send(url, "for whoever is still here")
+        msgs = self.receive(url, WaitTimeSeconds=2)
+        self.assertEqual([m["Body"] for m in msgs], ["for whoever is still here"])
 
     def test_queue_receive_wait_time_attribute(self):
         _, url = self.new_queue("lattr", {"ReceiveMessageWaitTimeSeconds": "2"})

@@ -135,6 +135,38 @@ static void test_xml_encoding(void **state)
     json_decref(out);
 }
 
+/* XML 1.0 cannot carry control characters other than tab, LF and CR: they
+ * once broke the ListQueueTags document for boto3. */
+static void test_xml_escapes_control_characters(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init(&b, 0);
+    codec_xml_escape(&b,
+                     "a\x01"
+                     "b\tc\nd",
+                     7);
+    assert_string_equal(b.data, "a&#xFFFD;b\tc\nd");
+    buf_free(&b);
+}
+
+/* Keys past the longest model name are not indexed (their prefixes would
+ * cost the key's length squared) and so decode to nothing. */
+static void test_query_ignores_overlong_keys(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    char form[2048] = "QueueUrl=u&MessageBody=x&";
+    size_t n = strlen(form);
+    for (int i = 0; i < 600; i++, n += 2)
+        memcpy(form + n, "a.", 2);
+    memcpy(form + n, "=1", 3);
+    json_t *in = query("SendMessage", form, &err);
+    assert_non_null(in);
+    assert_int_equal(json_object_size(in), 2);
+    json_decref(in);
+}
+
 static void test_errors_per_protocol(void **state)
 {
     (void)state;
@@ -199,6 +231,8 @@ int main(void)
         cmocka_unit_test(test_query_shape_names_and_empty_lists),
         cmocka_unit_test(test_query_errors),
         cmocka_unit_test(test_xml_encoding),
+        cmocka_unit_test(test_xml_escapes_control_characters),
+        cmocka_unit_test(test_query_ignores_overlong_keys),
         cmocka_unit_test(test_errors_per_protocol),
         cmocka_unit_test(test_json_validation),
         cmocka_unit_test(test_json_encoding),
