@@ -116,17 +116,11 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
     return 0;
 }
 
-static void closed_cb(void *ud)
-{
-    server_t *s = ud;
-    (void)s;
-}
-
 static void http_closed_cb(void *ud)
 {
     server_t *s = ud;
     s->http = NULL;
-    sqs_service_free(s->sqs, closed_cb, s);
+    sqs_service_free(s->sqs, NULL, NULL);
     s->sqs = NULL;
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);

@@ -217,10 +217,10 @@ static int send_signed(const bench_t *b, signer_t *s, http_conn_t *conn, const c
     if (sigv4_sign(&req, ACCESS_KEY, SECRET_KEY, b->o.region, "sqs", date, s->keys, auth,
                    sizeof(auth)) < 0)
         return UV_EINVAL;
-    http_header_t hdrs[5];
+    http_client_header_t hdrs[5];
     for (size_t i = 0; i < n; i++)
-        hdrs[i] = (http_header_t){sh_hdrs[i].name, sh_hdrs[i].value};
-    hdrs[n++] = (http_header_t){"Authorization", auth};
+        hdrs[i] = (http_client_header_t){sh_hdrs[i].name, sh_hdrs[i].value};
+    hdrs[n++] = (http_client_header_t){"Authorization", auth};
     return http_conn_request(conn, req.method, "/", hdrs, n, target ? body : NULL,
                              target ? body_len : 0, arg);
 }

@@ -276,7 +276,7 @@ http_conn_t *http_conn_new(uv_loop_t *loop, const struct sockaddr *addr, http_re
 /* Appends the request. Plain appends rather than printf: this runs once per
  * request of a load generator, and vsnprintf's cost showed in profiles. */
 static void format_request(buf_t *out, const char *method, const char *target,
-                           const http_header_t *headers, size_t n_headers, const void *body,
+                           const http_client_header_t *headers, size_t n_headers, const void *body,
                            size_t body_len)
 {
     buf_puts(out, method);
@@ -300,7 +300,7 @@ static void format_request(buf_t *out, const char *method, const char *target,
 }
 
 int http_conn_request(http_conn_t *c, const char *method, const char *target,
-                      const http_header_t *headers, size_t n_headers, const void *body,
+                      const http_client_header_t *headers, size_t n_headers, const void *body,
                       size_t body_len, void *arg)
 {
     if (c->closing)

@@ -27,10 +27,10 @@
 
 typedef struct http_conn http_conn_t;
 
-typedef struct http_header {
+typedef struct http_client_header {
     const char *name;
     const char *value;
-} http_header_t;
+} http_client_header_t;
 
 typedef struct http_response {
     int status;       /* HTTP status, or a negative libuv error code (no response) */
@@ -54,7 +54,7 @@ http_conn_t *http_conn_new(uv_loop_t *loop, const struct sockaddr *addr, http_re
  * when not connected. Returns 0, or a negative libuv code (nothing queued,
  * no callback) when the connection is closing or the connect fails at once. */
 int http_conn_request(http_conn_t *conn, const char *method, const char *target,
-                      const http_header_t *headers, size_t n_headers, const void *body,
+                      const http_client_header_t *headers, size_t n_headers, const void *body,
                       size_t body_len, void *arg);
 
 /* Number of requests sent whose response has not arrived yet. */

@@ -51,12 +51,6 @@ trap cleanup EXIT
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
 
-kill_server() {
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-    SERVER_PID=""
-}
-
 # every_worker_acked LOGS...: true when each log holds an acknowledged send.
 every_worker_acked() {
     local f

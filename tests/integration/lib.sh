@@ -5,6 +5,22 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# kill_server [SECONDS]: SIGTERM, then SIGKILL after SECONDS (0 = at once);
+# reaps the server and clears SERVER_PID.
+kill_server() {
+    local i
+    if [ "${1:-0}" -gt 0 ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        for ((i = 0; i < $1 * 10; i++)); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+
 # start_server LOG ARGS...: starts BINARY serve ARGS on a free port; sets PORT,
 # SERVER_PID and NAGARE_ENDPOINT; returns 1 if health never answered.
 start_server() {
@@ -22,9 +38,7 @@ start_server() {
             kill -0 "$SERVER_PID" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-        SERVER_PID=""
+        kill_server
     done
     echo "  server did not become healthy; log tail:"
     tail -n 30 "$log"

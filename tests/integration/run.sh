@@ -57,7 +57,7 @@ trap cleanup EXIT
 # stop_server NAME LOG: SIGTERM, then SIGKILL after 15 s.  Counts a failure if
 # the server had already died, or its log holds a sanitizer report.
 stop_server() {
-    local name=$1 log=$2 i rc
+    local name=$1 log=$2 rc
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
         wait "$SERVER_PID" 2>/dev/null
         rc=$?
@@ -66,14 +66,7 @@ stop_server() {
         SERVER_PID=""
         return
     fi
-    kill -TERM "$SERVER_PID" 2>/dev/null
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-    SERVER_PID=""
+    kill_server 15
     if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$log"; then
         record "$name-server" 0 1 "sanitizer report in the server log"
         grep -E -A30 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$log" | head -n 60
