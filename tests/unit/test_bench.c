@@ -203,7 +203,7 @@ static void test_client_pipeline_chunked_and_reconnect(void **state)
     int len = sizeof(ss);
     uv_tcp_getsockname(&fx.listener, (struct sockaddr *)&ss, &len);
     fx.conn = http_conn_new(&fx.loop, (struct sockaddr *)&ss, on_client_response);
-    http_header_t h[] = {{"Host", "127.0.0.1"}};
+    http_client_header_t h[] = {{"Host", "127.0.0.1"}};
     for (int i = 0; i < 3; i++)
         assert_int_equal(http_conn_request(fx.conn, "GET", "/", h, 1, NULL, 0, NULL), 0);
     assert_int_equal(http_conn_pending(fx.conn), 3);
