@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "base/digest.h"
 #include "base/hex.h"
 #include "base/ids.h"
+#include "base/strmap.h"
 
 static void test_buf_grows_and_caps(void **state)
 {
@@ -102,6 +104,47 @@ static void test_digests_match_known_values(void **state)
     assert_string_equal(hex, "5d41402abc4b2a76b9719d911017c592");
 }
 
+/* Random puts and deletes checked against a plain array model: deletion's
+ * backward shift must never lose a key that shares a probe run. */
+static void test_strmap_matches_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 300 };
+    strmap_t m = STRMAP_INIT;
+    int model[KEYS] = {0};
+    uint32_t x = 12345;
+    for (int step = 0; step < 20000; step++) {
+        x = x * 1103515245u + 12345u;
+        int k = (int)((x >> 8) % KEYS);
+        char key[16];
+        int klen = snprintf(key, sizeof(key), "k%d%c%d", k, 0, k * 7);
+        if ((x >> 4) & 1) {
+            void *prev = strmap_put(&m, key, (size_t)klen, (void *)(intptr_t)(k + 1));
+            assert_int_equal((intptr_t)prev, model[k] ? k + 1 : 0);
+            model[k] = 1;
+        } else {
+            void *old = strmap_del(&m, key, (size_t)klen);
+            assert_int_equal((intptr_t)old, model[k] ? k + 1 : 0);
+            model[k] = 0;
+        }
+    }
+    size_t n = 0, pos = 0;
+    for (int k = 0; k < KEYS; k++) {
+        char key[16];
+        int klen = snprintf(key, sizeof(key), "k%d%c%d", k, 0, k * 7);
+        assert_int_equal((intptr_t)strmap_get(&m, key, (size_t)klen), model[k] ? k + 1 : 0);
+        n += (size_t)model[k];
+    }
+    assert_int_equal(m.n, n);
+    size_t seen = 0;
+    while (strmap_next(&m, &pos))
+        seen++;
+    assert_int_equal(seen, n);
+    /* A key is its bytes: a prefix or a longer key is another key. */
+    assert_null(strmap_get(&m, "k1", 2));
+    strmap_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_uuid4_shape_and_uniqueness),
         cmocka_unit_test(test_digests_match_known_values),
+        cmocka_unit_test(test_strmap_matches_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
