@@ -13,6 +13,7 @@
 #include "sqs/engine_int.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,7 @@ int qattrs_apply(sqs_queue_t *q, const sqs_attr_t *attrs, size_t n, bool create,
         if (QATTRS[idx].kind == K_INT)
             q->ival[idx] = atoi(norm);
     }
+    queue_redrive_update(q);
     return 0;
 }
 
@@ -197,9 +199,9 @@ static void kv_add(sqs_kv_list_t *out, const char *name, const char *value)
 static const char *computed_get(const sqs_queue_t *q, const char *name, char *buf, size_t sz)
 {
     if (!strcmp(name, "QueueArn"))
-        snprintf(buf, sz, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
+        queue_arn(q, buf, sz);
     else if (!strcmp(name, "ApproximateNumberOfMessages"))
-        snprintf(buf, sz, "%zu", q->visible.n);
+        snprintf(buf, sz, "%zu", q->visible.n + q->n_blocked);
     else if (!strcmp(name, "ApproximateNumberOfMessagesNotVisible"))
         snprintf(buf, sz, "%zu", q->n_inflight);
     else if (!strcmp(name, "ApproximateNumberOfMessagesDelayed"))
@@ -284,11 +286,90 @@ int queue_name_check(const char *name, bool *fifo, aws_error_t *err)
              c == '-' || c == '_';
     }
     if (!ok)
-        return aws_error_set(err, 400, "InvalidParameterValue",
-                             "Can only include alphanumeric characters, hyphens, or "
-                             "underscores. 1 to 80 in length");
+        return queue_name_error(err);
     *fifo = f;
     return 0;
+}
+
+int queue_name_error(aws_error_t *err)
+{
+    return aws_error_set(err, 400, "InvalidParameterValue",
+                         "Can only include alphanumeric characters, hyphens, or underscores. 1 "
+                         "to 80 in length");
+}
+
+bool fifo_requested(const sqs_attr_t *attrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (attrs[i].name && !strcmp(attrs[i].name, "FifoQueue") && attrs[i].value &&
+            !strcasecmp(attrs[i].value, "true"))
+            return true;
+    return false;
+}
+
+/* ---- ARNs and redrive documents ---- */
+
+int sqs_arn_parse(const char *arn, sqs_arn_t *out)
+{
+    static const char prefix[] = "arn:aws:sqs:";
+    if (!arn || strncmp(arn, prefix, sizeof(prefix) - 1))
+        return -1;
+    const char *region = arn + sizeof(prefix) - 1;
+    const char *c1 = strchr(region, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || c1 == region || c2 == c1 + 1 || !c2[1] || strchr(c2 + 1, ':') ||
+        (size_t)(c1 - region) >= sizeof(out->region) ||
+        (size_t)(c2 - c1 - 1) >= sizeof(out->account) || strlen(c2 + 1) >= sizeof(out->name))
+        return -1;
+    snprintf(out->region, sizeof(out->region), "%.*s", (int)(c1 - region), region);
+    snprintf(out->account, sizeof(out->account), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+    snprintf(out->name, sizeof(out->name), "%s", c2 + 1);
+    return 0;
+}
+
+void queue_arn(const sqs_queue_t *q, char *out, size_t cap)
+{
+    snprintf(out, cap, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
+}
+
+/* The engine takes RedrivePolicy normalised, exactly
+ * {"deadLetterTargetArn":"<arn>","maxReceiveCount":<n>} (queue.h). */
+int redrive_parse(const char *v, char *target, size_t cap, int *max)
+{
+    static const char head[] = "{\"deadLetterTargetArn\":\"", mid[] = "\",\"maxReceiveCount\":";
+    if (!v || strncmp(v, head, sizeof(head) - 1))
+        return -1;
+    const char *arn = v + sizeof(head) - 1, *q = strchr(arn, '"');
+    if (!q || (size_t)(q - arn) >= cap || strncmp(q, mid, sizeof(mid) - 1))
+        return -1;
+    const char *num = q + sizeof(mid) - 1;
+    char *end;
+    long n = strtol(num, &end, 10);
+    if (end == num || strcmp(end, "}") || n < INT_MIN || n > INT_MAX)
+        return -1;
+    snprintf(target, cap, "%.*s", (int)(q - arn), arn);
+    *max = (int)n;
+    return 0;
+}
+
+bool redrive_allows(const char *allow, const char *source_arn)
+{
+    if (!allow || strstr(allow, "\"allowAll\""))
+        return true;
+    if (strstr(allow, "\"denyAll\""))
+        return false;
+    char quoted[SQS_ARN_MAX + 2];
+    snprintf(quoted, sizeof(quoted), "\"%s\"", source_arn);
+    return strstr(allow, quoted) != NULL;
+}
+
+void queue_redrive_update(sqs_queue_t *q)
+{
+    char target[SQS_ARN_MAX];
+    int max = 0;
+    if (!q->val[QA_REDRIVE] || redrive_parse(q->val[QA_REDRIVE], target, sizeof(target), &max) < 0)
+        max = 0;
+    q->max_receives = max;
 }
 
 int tags_check(const sqs_attr_t *tags, size_t n, aws_error_t *err)

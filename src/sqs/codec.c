@@ -1,7 +1,7 @@
 /*
  * codec — the persistence blobs of queues and messages (private to src/sqs).
  *
- * A blob is a magic byte ('Q' or 'M'), a version byte (1), then fields in a
+ * A blob is a magic byte ('Q' or 'M'), a version byte (2), then fields in a
  * fixed order: integers little-endian of fixed width, strings as a u32 length
  * and the bytes. Queue attributes are stored by name, so adding attributes
  * later keeps old blobs readable. The reader takes a cursor and a bound and
@@ -16,7 +16,7 @@
 #include "base/buf.h"
 #include "base/xalloc.h"
 
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2 /* 2: messages carry group, deduplication id and DLQ source */
 #define TIME_MAX     (INT64_C(1) << 47) /* ms: year 6429; keeps time arithmetic in range */
 #define STR_MAX      (2u * 1024 * 1024) /* above any SQS string (body <= 1 MiB) */
 
@@ -96,6 +96,11 @@ void *msg_blob(const sqs_msg_t *m, size_t *len)
         buf_putc(&b, m->attrs[i].binary);
         put_str(&b, m->attrs[i].value, m->attrs[i].len);
     }
+    const char *const opt[] = {m->group_id, m->dedup_id, m->dlq_source};
+    for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+        buf_putc(&b, opt[i] != NULL);
+        put_cstr(&b, opt[i]);
+    }
     return finish(&b, len);
 }
 
@@ -158,9 +163,26 @@ bool time_ok(int64_t ms)
     return ms >= 0 && ms < TIME_MAX;
 }
 
-static bool header_ok(cur_t *c, char magic)
+/* The blob's version (1 or 2), or -1 when the header is not magic's. */
+static int header_version(cur_t *c, char magic)
 {
-    return get_u8(c) == magic && get_u8(c) == BLOB_VERSION;
+    if (get_u8(c) != magic)
+        return -1;
+    int v = get_u8(c);
+    return v == 1 || v == 2 ? v : -1;
+}
+
+/* An optional string: a presence byte and a string; NULL when absent. */
+static char *get_opt(cur_t *c)
+{
+    int has = get_u8(c);
+    char *s = get_str(c, NULL, false);
+    if (has != 1 && has != 0)
+        c->bad = true;
+    if (has == 1)
+        return s;
+    free(s);
+    return NULL;
 }
 
 static int queue_attrs_read(sqs_queue_t *q, cur_t *c)
@@ -189,7 +211,7 @@ static int queue_attrs_read(sqs_queue_t *q, cur_t *c)
 int queue_unblob(sqs_queue_t *q, const void *blob, size_t len)
 {
     cur_t c = {blob, (const unsigned char *)blob + len, false};
-    if (!header_ok(&c, 'Q'))
+    if (header_version(&c, 'Q') < 0)
         return -1;
     q->account = get_str(&c, NULL, false);
     q->region = get_str(&c, NULL, false);
@@ -210,6 +232,7 @@ int queue_unblob(sqs_queue_t *q, const void *blob, size_t len)
         q->tag_keys[q->n_tags] = get_str(&c, NULL, false);
         q->tag_vals[q->n_tags] = get_str(&c, NULL, false);
     }
+    queue_redrive_update(q);
     return c.bad || c.p != c.end ? -1 : 0;
 }
 
@@ -233,7 +256,8 @@ int msg_unblob(sqs_msg_t *m, const void *blob, size_t len)
 {
     cur_t c = {blob, (const unsigned char *)blob + len, false};
     size_t idlen = 0;
-    if (!header_ok(&c, 'M'))
+    int version = header_version(&c, 'M');
+    if (version < 0)
         return -1;
     char *id = get_str(&c, &idlen, false);
     if (id && idlen == 36)
@@ -242,13 +266,15 @@ int msg_unblob(sqs_msg_t *m, const void *blob, size_t len)
     m->sent_ms = (int64_t)get_u64(&c);
     m->sender_id = get_str(&c, NULL, false);
     m->body = get_str(&c, &m->body_len, true);
-    int has_trace = get_u8(&c);
-    char *trace = get_str(&c, NULL, false);
-    if (has_trace == 1)
-        m->trace_header = trace;
-    else
-        free(trace);
-    if (c.bad || idlen != 36 || !time_ok(m->sent_ms) || msg_attrs_read(m, &c) < 0 || c.p != c.end)
+    m->trace_header = get_opt(&c);
+    if (c.bad || idlen != 36 || !time_ok(m->sent_ms) || msg_attrs_read(m, &c) < 0)
+        return -1;
+    if (version >= 2) {
+        m->group_id = get_opt(&c);
+        m->dedup_id = get_opt(&c);
+        m->dlq_source = get_opt(&c);
+    }
+    if (c.bad || c.p != c.end)
         return -1;
     md5_hex(m->body, m->body_len, m->md5_body);
     if (m->n_attrs)

@@ -6,11 +6,18 @@
  * attribute rules and MD5s; codec.c the persistence blobs; containers.c the
  * containers (message heaps, seq map, queue name table).
  *
- * A message lives in exactly one of its queue's two heaps: `visible` (ordered by
+ * A message lives in at most one of its queue's two heaps: `visible` (ordered by
  * seq, so the oldest visible message is received first) or `timers` (ordered by
  * the monotonic time it becomes visible: delayed or in flight). Every message is
  * also in the queue's seq map (receipt handle lookup) and age list (send order,
  * so retention expiry only ever looks at the head).
+ *
+ * FIFO queues add message groups: each group lists its messages in seq order.
+ * Only a group's head can be received, and only while none of the group is in
+ * flight, so in a FIFO queue `visible` holds just the heads of the groups that
+ * may deliver; their other visible messages are MSG_BLOCKED (in no heap) and a
+ * receive takes them in order after the head. Deduplication records and receive
+ * attempts are kept per queue for five minutes, in expiry order.
  */
 #ifndef NAGARE_SQS_ENGINE_INT_H
 #define NAGARE_SQS_ENGINE_INT_H
@@ -20,9 +27,15 @@
 #include <stdint.h>
 
 #include "aws/error.h"
+#include "base/strmap.h"
 #include "sqs/queue.h"
 
-enum { MSG_VISIBLE, MSG_DELAYED, MSG_INFLIGHT };
+/* MSG_BLOCKED (FIFO only): visible, but behind its group's head or with the
+ * group in flight; in no heap. */
+enum { MSG_VISIBLE, MSG_DELAYED, MSG_INFLIGHT, MSG_BLOCKED };
+
+#define FIFO_WINDOW_MS (5 * 60 * 1000) /* deduplication and receive-attempt interval */
+#define SEQ_NUMBER_BASE 10000000000000000000ull /* SequenceNumber = base + seq: 20 digits */
 
 typedef struct msg_attr {
     char *name;
@@ -33,6 +46,14 @@ typedef struct msg_attr {
 } msg_attr_t;
 
 typedef struct sqs_msg sqs_msg_t;
+
+/* A FIFO message group: its messages in seq order. */
+typedef struct msg_group {
+    char *id;
+    sqs_msg_t *head, *tail;
+    uint32_t n_inflight;
+} msg_group_t;
+
 struct sqs_msg {
     uint64_t seq;
     int64_t sent_ms;
@@ -54,8 +75,36 @@ struct sqs_msg {
     msg_attr_t *attrs; /* sorted by name */
     char *sender_id;
     char *trace_header;
+    char *group_id;   /* MessageGroupId or NULL */
+    char *dedup_id;   /* MessageDeduplicationId (FIFO: explicit or content-based) */
+    char *dlq_source; /* DeadLetterQueueSourceArn once moved to a DLQ, else NULL */
     sqs_msg_t *age_prev, *age_next;
+    msg_group_t *group; /* FIFO queues only */
+    sqs_msg_t *grp_prev, *grp_next;
 };
+
+/* A deduplication record: a send within the window with this key is a duplicate. */
+typedef struct dedup {
+    char *key; /* [group "\0"] dedup id: the strmap key */
+    size_t klen;
+    int64_t expires_mono;
+    int64_t expires_ms; /* the same instant on the wall clock (journaled) */
+    uint64_t seq;       /* the original message's seq: its SequenceNumber */
+    char message_id[37];
+    struct dedup *next; /* expiry order */
+} dedup_t;
+
+/* A FIFO receive with a ReceiveRequestAttemptId: a retry gets these back. */
+typedef struct attempt {
+    char *key;
+    size_t klen;
+    int64_t expires_mono;
+    size_t n;
+    uint64_t seqs[SQS_BATCH_MAX];
+    uint32_t rcs[SQS_BATCH_MAX];
+    char handles[SQS_BATCH_MAX][48];
+    struct attempt *next;
+} attempt_t;
 
 typedef struct msg_heap {
     sqs_msg_t **v;
@@ -102,6 +151,13 @@ struct sqs_queue {
     sqs_msg_t *age_head, *age_tail;
     size_t n_delayed, n_inflight;
     sqs_waiter_t *waiters;
+    size_t n_blocked;     /* FIFO: visible messages in no heap */
+    strmap_t groups;      /* FIFO: group id -> msg_group_t */
+    strmap_t dedups;      /* FIFO: key -> dedup_t */
+    dedup_t *dedup_head, *dedup_tail;
+    strmap_t attempts;    /* FIFO: ReceiveRequestAttemptId -> attempt_t */
+    attempt_t *attempt_head, *attempt_tail;
+    int max_receives;     /* RedrivePolicy maxReceiveCount, 0 = no redrive */
     sqs_queue_t *hnext;               /* name table chain */
     sqs_queue_t *all_prev, *all_next; /* every queue of the engine */
 };
@@ -113,6 +169,7 @@ struct sqs_engine {
     sqs_queue_t *all;
     uint64_t next_qid, next_seq;
     sqs_queue_t *restore_q; /* last queue sqs_msg_restore used (restores come in runs) */
+    strmap_t deleted;       /* "account/region/name" -> int64_t mono ms of its DeleteQueue */
 };
 
 /* ---- containers.c ---- */
@@ -161,6 +218,18 @@ void msg_attrs_free(msg_attr_t *a, size_t n);
 int tags_check(const sqs_attr_t *tags, size_t n, aws_error_t *err);
 /* Queue name rules; fifo set when it ends in .fifo. */
 int queue_name_check(const char *name, bool *fifo, aws_error_t *err);
+/* The InvalidParameterValue of a bad queue name (-1). */
+int queue_name_error(aws_error_t *err);
+/* True when attrs ask for FifoQueue=true. */
+bool fifo_requested(const sqs_attr_t *attrs, size_t n);
+/* q's ARN into out. */
+void queue_arn(const sqs_queue_t *q, char *out, size_t cap);
+/* Parses a normalised RedrivePolicy; -1 when it is not one. */
+int redrive_parse(const char *v, char *target, size_t cap, int *max);
+/* Whether a RedriveAllowPolicy (normalised; NULL = none) admits source_arn. */
+bool redrive_allows(const char *allow, const char *source_arn);
+/* Sets q->max_receives from its RedrivePolicy. */
+void queue_redrive_update(sqs_queue_t *q);
 
 /* ---- codec.c ---- */
 /* Serialises q / m into a malloc'ed blob (caller frees). */
@@ -173,17 +242,55 @@ int msg_unblob(sqs_msg_t *m, const void *blob, size_t len);
 /* True when a restored wall-clock time (ms) is in a sane range (0 .. 2^47). */
 bool time_ok(int64_t ms);
 
+/* ---- fifo.c ---- */
+static inline bool queue_fifo(const sqs_queue_t *q)
+{
+    return q->val[QA_FIFO] != NULL;
+}
+/* Adds m (m->group_id) to its group, creating the group; m->where already set. */
+void fifo_link(sqs_queue_t *q, sqs_msg_t *m);
+/* Removes m from its group (freeing an empty group) and settles the group. */
+void fifo_unlink(sqs_queue_t *q, sqs_msg_t *m);
+/* Puts g's head in or out of the visible heap as the group's state requires. */
+void fifo_settle(sqs_queue_t *q, msg_group_t *g);
+/* The live deduplication record for (group, id), or NULL. */
+const dedup_t *fifo_dedup_find(const sqs_queue_t *q, const char *group, const char *id,
+                               int64_t mono_now);
+/* Records m (group_id, dedup_id, seq, message_id) for the window; journaled. */
+void fifo_dedup_add(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, const sqs_msg_t *m);
+/* Re-creates a journaled record; -1 when corrupt or its queue is unknown. */
+int fifo_dedup_restore(sqs_engine_t *e, const char *jkey, const void *blob, size_t len,
+                       uint64_t wall_now, uint64_t mono_now);
+/* The live receive attempt with this id, or NULL. */
+attempt_t *fifo_attempt_find(sqs_queue_t *q, const char *id, int64_t mono_now);
+/* A fresh (emptied) attempt record for id, live for the window. */
+attempt_t *fifo_attempt_new(sqs_queue_t *q, const char *id, int64_t mono_now);
+/* Drops expired deduplication records (journaled) and receive attempts. */
+void fifo_expire(sqs_engine_t *e, sqs_queue_t *q, int64_t mono_now);
+/* When the next deduplication record expires (INT64_MAX: none). */
+int64_t fifo_deadline(const sqs_queue_t *q);
+/* Frees groups, records and attempts; journal: delete the records too. */
+void fifo_free(sqs_engine_t *e, sqs_queue_t *q, bool journal);
+
 /* ---- queue.c ---- */
 void queue_free(sqs_queue_t *q);
 void msg_free(sqs_msg_t *m);
 void queue_journal_put(sqs_engine_t *e, const sqs_queue_t *q);
+/* The queue an SQS ARN names, or NULL. */
+sqs_queue_t *queue_by_arn(sqs_engine_t *e, const char *arn);
 sqs_queue_t *queue_find(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *ref,
                         aws_error_t *err);
 void queue_wake(sqs_queue_t *q);
 /* Links a message into q (map, age list, heap according to m->where/due). */
 void queue_msg_link(sqs_queue_t *q, sqs_msg_t *m);
+/* Unlinks a message from q (journaling its delete when e is not NULL) without
+ * freeing it. */
+void queue_msg_unlink(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m);
 /* Unlinks and frees a message, journaling the delete when journal is true. */
 void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal);
+/* Moves a linked message to state where (MSG_VISIBLE, MSG_DELAYED or
+ * MSG_INFLIGHT with due_mono set), keeping heaps, counters and groups right. */
+void queue_msg_set(sqs_queue_t *q, sqs_msg_t *m, int where);
 /* Converts a monotonic time to wall time using a pair of current clocks. */
 int64_t mono_to_wall(int64_t mono, uint64_t wall_now, uint64_t mono_now);
 /* Makes due timers visible and drops expired messages of q at mono_now. */

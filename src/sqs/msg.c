@@ -13,6 +13,8 @@
  * count also makes "only the latest handle deletes" (API_DeleteMessage) an O(1)
  * comparison.
  */
+#include "base/digest.h"
+#include "base/hex.h"
 #include "base/ids.h"
 #include "sqs/engine_int.h"
 
@@ -157,12 +159,60 @@ static size_t entry_size(const sqs_send_entry_t *en)
     return n;
 }
 
+/* MessageGroupId / MessageDeduplicationId: 1-128 alphanumeric or punctuation
+ * characters (API_SendMessage). */
+static int fifo_id_check(const char *param, const char *v, aws_error_t *err)
+{
+    size_t n = strlen(v);
+    bool ok = n >= 1 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > 0x20 && v[i] < 0x7f;
+    if (!ok)
+        return aws_error_set(err, 400, "InvalidParameterValue",
+                             "Value %.200s for parameter %s is invalid. Reason: %s can only include "
+                             "alphanumeric and punctuation characters. 1 to 128 in length.",
+                             v, param, param);
+    return 0;
+}
+
+static int fifo_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_error_t *err)
+{
+    if (!queue_fifo(q)) {
+        if (en->dedup_id)
+            return aws_error_set(err, 400, "InvalidParameterValue",
+                                 "Value %.200s for parameter MessageDeduplicationId is invalid. "
+                                 "Reason: The request includes a parameter that is not valid for "
+                                 "this queue type.",
+                                 en->dedup_id);
+        return en->group_id ? fifo_id_check("MessageGroupId", en->group_id, err) : 0;
+    }
+    /* DelaySeconds 0 is accepted: only a delay is refused per message. */
+    if (en->delay_seconds > 0)
+        return aws_error_set(err, 400, "InvalidParameterValue",
+                             "Value %d for parameter DelaySeconds is invalid. Reason: The request "
+                             "include parameter that is not valid for this queue type.",
+                             en->delay_seconds);
+    if (!en->group_id)
+        return aws_error_set(err, 400, "MissingParameter",
+                             "The request must contain the parameter MessageGroupId.");
+    if (fifo_id_check("MessageGroupId", en->group_id, err) < 0 ||
+        (en->dedup_id && fifo_id_check("MessageDeduplicationId", en->dedup_id, err) < 0))
+        return -1;
+    if (!en->dedup_id && strcmp(q->val[QA_CBD], "true"))
+        return aws_error_set(err, 400, "InvalidParameterValue",
+                             "The queue should either have ContentBasedDeduplication enabled or "
+                             "MessageDeduplicationId provided explicitly");
+    return 0;
+}
+
 static int send_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_error_t *err)
 {
     size_t asize = 0;
     if (!en->body || en->body_len == 0)
         return aws_error_set(err, 400, "MissingParameter",
                              "The request must contain the parameter MessageBody.");
+    if (fifo_validate(q, en, err) < 0)
+        return -1;
     if (en->delay_seconds < -1 || en->delay_seconds > 900)
         return aws_error_set(err, 400, "InvalidParameterValue",
                              "Value %d for parameter DelaySeconds is invalid. Reason: "
@@ -181,6 +231,21 @@ static int send_validate(const sqs_queue_t *q, const sqs_send_entry_t *en, aws_e
                              "The message system attribute 'AWSTraceHeader' must contain a "
                              "non-empty value.");
     return 0;
+}
+
+/* A FIFO message's deduplication id: given, or the SHA-256 of the body
+ * (ContentBasedDeduplication). NULL on standard queues. Caller frees. */
+static char *dedup_id_of(const sqs_queue_t *q, const sqs_send_entry_t *en)
+{
+    if (!queue_fifo(q))
+        return NULL;
+    if (en->dedup_id)
+        return xstrdup(en->dedup_id);
+    uint8_t h[32];
+    char *hex = xmalloc(65);
+    digest_sha256(en->body, en->body_len, h);
+    hex_encode(h, sizeof(h), hex);
+    return hex;
 }
 
 static sqs_msg_t *msg_build(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_t *q,
@@ -204,6 +269,8 @@ static sqs_msg_t *msg_build(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_que
         msg_trace_md5(m->trace_header, m->md5_sys);
     }
     m->sender_id = xstrdup(ctx->sender_id ? ctx->sender_id : ctx->account);
+    m->group_id = en->group_id ? xstrdup(en->group_id) : NULL;
+    m->dedup_id = dedup_id_of(q, en);
     m->sent_ms = (int64_t)ctx->now_ms;
     m->sent_mono = (int64_t)ctx->mono_ms;
     m->due_mono = m->sent_mono + (int64_t)delay * 1000;
@@ -224,6 +291,11 @@ static void journal_put(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_t
     free(blob);
 }
 
+static void sequence_number(uint64_t seq, char out[21])
+{
+    snprintf(out, 21, "%llu", (unsigned long long)(SEQ_NUMBER_BASE + seq));
+}
+
 static void send_one(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q,
                      const sqs_send_entry_t *en, sqs_send_result_t *res)
 {
@@ -231,10 +303,24 @@ static void send_one(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q,
     if (send_validate(q, en, &res->err) < 0)
         return;
     sqs_msg_t *m = msg_build(e, ctx, q, en);
-    memcpy(res->message_id, m->message_id, sizeof(res->message_id));
+    const dedup_t *dup =
+        m->dedup_id ? fifo_dedup_find(q, m->group_id, m->dedup_id, (int64_t)ctx->mono_ms) : NULL;
+    /* The digests are of what this request sent, which clients verify; the id
+     * and sequence number are the original message's. */
     memcpy(res->md5_body, m->md5_body, sizeof(res->md5_body));
     memcpy(res->md5_attrs, m->md5_attrs, sizeof(res->md5_attrs));
     memcpy(res->md5_sys_attrs, m->md5_sys, sizeof(res->md5_sys_attrs));
+    if (dup) {
+        memcpy(res->message_id, dup->message_id, sizeof(res->message_id));
+        sequence_number(dup->seq, res->sequence_number);
+        msg_free(m);
+        return;
+    }
+    memcpy(res->message_id, m->message_id, sizeof(res->message_id));
+    if (queue_fifo(q)) {
+        sequence_number(m->seq, res->sequence_number);
+        fifo_dedup_add(e, ctx, q, m);
+    }
     queue_msg_link(q, m);
     journal_put(e, ctx, q, m);
 }
@@ -329,6 +415,17 @@ static void sys_attrs_fill(const sqs_msg_t *m, const sqs_receive_in_t *in, sqs_k
     }
     if (m->trace_header && name_listed(nm, n, "AWSTraceHeader"))
         kv_push(l, "AWSTraceHeader", m->trace_header);
+    if (m->group_id && name_listed(nm, n, "MessageGroupId"))
+        kv_push(l, "MessageGroupId", m->group_id);
+    if (m->dedup_id && name_listed(nm, n, "MessageDeduplicationId"))
+        kv_push(l, "MessageDeduplicationId", m->dedup_id);
+    if (m->group && name_listed(nm, n, "SequenceNumber")) {
+        char sn[21];
+        sequence_number(m->seq, sn);
+        kv_push(l, "SequenceNumber", sn);
+    }
+    if (m->dlq_source && name_listed(nm, n, "DeadLetterQueueSourceArn"))
+        kv_push(l, "DeadLetterQueueSourceArn", m->dlq_source);
 }
 
 static void msg_attrs_fill(const sqs_msg_t *m, const sqs_receive_in_t *in, sqs_received_t *r)
@@ -356,12 +453,10 @@ static void msg_attrs_fill(const sqs_msg_t *m, const sqs_receive_in_t *in, sqs_r
     msg_attrs_md5(sel, n, r->md5_attrs);
 }
 
-static void received_fill(const sqs_queue_t *q, const sqs_msg_t *m, const sqs_receive_in_t *in,
+static void received_fill(const sqs_msg_t *m, const char *h, const sqs_receive_in_t *in,
                           sqs_received_t *r)
 {
-    char h[HANDLE_CHARS + 1];
     memset(r, 0, sizeof(*r));
-    handle_make(q, m, h);
     r->message_id = xstrdup(m->message_id);
     r->receipt_handle = xstrdup(h);
     r->body = xmemdup(m->body, m->body_len + 1);
@@ -382,6 +477,97 @@ static int receive_check(const sqs_receive_in_t *in, aws_error_t *err)
     return 0;
 }
 
+/* Moves m, received maxReceiveCount times already, to q's dead-letter queue
+ * (API_SetQueueAttributes, RedrivePolicy). It keeps its id, body, attributes,
+ * receive count and SentTimestamp; a standard queue's message also keeps its
+ * retention clock, a FIFO queue's restarts it (SQSDeveloperGuide,
+ * sqs-dead-letter-queues). -1 when the dead-letter queue is gone: m stays. */
+static int redrive(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m)
+{
+    char target[SQS_ARN_MAX], self[SQS_ARN_MAX];
+    int max;
+    if (redrive_parse(q->val[QA_REDRIVE], target, sizeof(target), &max) < 0)
+        return -1;
+    sqs_queue_t *dlq = queue_by_arn(e, target);
+    if (!dlq || dlq == q)
+        return -1;
+    queue_msg_unlink(e, q, m);
+    queue_arn(q, self, sizeof(self));
+    free(m->dlq_source);
+    m->dlq_source = xstrdup(self);
+    m->seq = e->next_seq++;
+    if (queue_fifo(dlq))
+        m->sent_mono = (int64_t)ctx->mono_ms;
+    m->due_mono = (int64_t)ctx->mono_ms;
+    m->where = MSG_VISIBLE;
+    queue_msg_link(dlq, m);
+    journal_put(e, ctx, dlq, m);
+    queue_wake(dlq);
+    return 0;
+}
+
+/* Receives m: in flight until the visibility timeout, with a new handle. */
+static void take(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m, int vis,
+                 const sqs_receive_in_t *in, sqs_receive_out_t *out, attempt_t *a)
+{
+    char h[HANDLE_CHARS + 1];
+    m->receive_count++;
+    if (!m->first_receive_ms)
+        m->first_receive_ms = (int64_t)ctx->now_ms;
+    m->recv_mono = (int64_t)ctx->mono_ms;
+    m->due_mono = m->recv_mono + (int64_t)vis * 1000;
+    queue_msg_set(q, m, MSG_INFLIGHT);
+    handle_make(q, m, h);
+    if (a) {
+        a->seqs[a->n] = m->seq;
+        a->rcs[a->n] = m->receive_count;
+        memcpy(a->handles[a->n++], h, sizeof(h));
+    }
+    received_fill(m, h, in, &out->msgs[out->n++]);
+    if (e->j.msg_state) {
+        sqs_msg_state_t st;
+        msg_state_of(m, ctx->now_ms, ctx->mono_ms, &st);
+        e->j.msg_state(e->j.ud, m->seq, &st);
+    }
+}
+
+/* Takes m unless it is due for the dead-letter queue (then moves it). */
+static void take_or_redrive(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m,
+                            int vis, const sqs_receive_in_t *in, sqs_receive_out_t *out,
+                            attempt_t *a)
+{
+    if (q->max_receives && m->receive_count >= (uint32_t)q->max_receives &&
+        redrive(e, ctx, q, m) == 0)
+        return;
+    take(e, ctx, q, m, vis, in, out, a);
+}
+
+/* A retried ReceiveRequestAttemptId: the same messages and handles, their
+ * visibility timeout restarted, while none of them was deleted, received
+ * again or made visible (API_ReceiveMessage). False when that no longer holds. */
+static bool attempt_replay(const sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q,
+                           const attempt_t *a, int vis, const sqs_receive_in_t *in,
+                           sqs_receive_out_t *out)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        const sqs_msg_t *m = map_get(&q->by_seq, a->seqs[i]);
+        if (!m || m->receive_count != a->rcs[i] || m->where != MSG_INFLIGHT)
+            return false;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        sqs_msg_t *m = map_get(&q->by_seq, a->seqs[i]);
+        m->due_mono = (int64_t)ctx->mono_ms + (int64_t)vis * 1000;
+        queue_msg_set(q, m, MSG_INFLIGHT);
+        received_fill(m, a->handles[i], in, &out->msgs[out->n++]);
+        if (e->j.msg_state) {
+            sqs_msg_state_t st;
+            msg_state_of(m, ctx->now_ms, ctx->mono_ms, &st);
+            e->j.msg_state(e->j.ud, m->seq, &st);
+        }
+    }
+    return true;
+}
+
 int sqs_msg_receive(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_receive_in_t *in,
                     sqs_receive_out_t *out, aws_error_t *err)
 {
@@ -391,23 +577,25 @@ int sqs_msg_receive(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_receive_in_
     queue_advance(e, q, ctx->mono_ms);
     size_t max = in->max_messages ? (size_t)in->max_messages : 1;
     int vis = in->visibility_timeout >= 0 ? in->visibility_timeout : q->ival[QA_VISIBILITY];
+    attempt_t *a = NULL;
     out->n = 0;
     out->wait_seconds = in->wait_seconds >= 0 ? in->wait_seconds : q->ival[QA_WAIT];
+    if (queue_fifo(q) && in->attempt_id && *in->attempt_id) {
+        a = fifo_attempt_find(q, in->attempt_id, (int64_t)ctx->mono_ms);
+        if (a && a->n && attempt_replay(e, ctx, q, a, vis, in, out))
+            return 0;
+        a = fifo_attempt_new(q, in->attempt_id, (int64_t)ctx->mono_ms);
+    }
     while (out->n < max && q->visible.n) {
-        sqs_msg_t *m = heap_pop(&q->visible);
-        m->receive_count++;
-        if (!m->first_receive_ms)
-            m->first_receive_ms = (int64_t)ctx->now_ms;
-        m->recv_mono = (int64_t)ctx->mono_ms;
-        m->due_mono = m->recv_mono + (int64_t)vis * 1000;
-        m->where = MSG_INFLIGHT;
-        q->n_inflight++;
-        heap_push(&q->timers, m);
-        received_fill(q, m, in, &out->msgs[out->n++]);
-        if (e->j.msg_state) {
-            sqs_msg_state_t st;
-            msg_state_of(m, ctx->now_ms, ctx->mono_ms, &st);
-            e->j.msg_state(e->j.ud, m->seq, &st);
+        sqs_msg_t *m = q->visible.v[0];
+        sqs_msg_t *next = m->grp_next;
+        size_t before = out->n;
+        take_or_redrive(e, ctx, q, m, vis, in, out, a);
+        /* A FIFO group's visible followers come along, in order. */
+        while (out->n > before && out->n < max && next && next->where == MSG_BLOCKED) {
+            m = next;
+            next = m->grp_next;
+            take_or_redrive(e, ctx, q, m, vis, in, out, a);
         }
     }
     return 0;
@@ -495,13 +683,8 @@ static int visibility_one(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q,
                              "VisibilityTimeout for the message is beyond the limit [43200 "
                              "seconds]",
                              t);
-    heap_remove(&q->timers, m);
     m->due_mono = due;
-    if (t == 0) {
-        m->where = MSG_VISIBLE;
-        q->n_inflight--;
-    }
-    heap_push(t == 0 ? &q->visible : &q->timers, m);
+    queue_msg_set(q, m, t == 0 ? MSG_VISIBLE : MSG_INFLIGHT);
     if (e->j.msg_state) {
         sqs_msg_state_t st;
         msg_state_of(m, ctx->now_ms, ctx->mono_ms, &st);

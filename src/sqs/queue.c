@@ -41,6 +41,11 @@ void sqs_engine_free(sqs_engine_t *e)
         queue_free(q);
     }
     free(e->buckets);
+    size_t pos = 0;
+    const strmap_slot_t *s;
+    while ((s = strmap_next(&e->deleted, &pos)))
+        free(s->val);
+    strmap_free(&e->deleted);
     free(e);
 }
 
@@ -50,6 +55,9 @@ void msg_free(sqs_msg_t *m)
     msg_attrs_free(m->attrs, m->n_attrs);
     free(m->sender_id);
     free(m->trace_header);
+    free(m->group_id);
+    free(m->dedup_id);
+    free(m->dlq_source);
     free(m);
 }
 
@@ -61,6 +69,7 @@ void queue_free(sqs_queue_t *q)
     }
     while (q->waiters)
         sqs_waiter_remove(q->waiters);
+    fifo_free(NULL, q, false);
     heap_free(&q->visible);
     heap_free(&q->timers);
     map_free(&q->by_seq);
@@ -106,6 +115,66 @@ sqs_queue_t *queue_find(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_r
 
 /* ---- messages in a queue ---- */
 
+/* Takes m out of the heap and counters of its state (m->where). */
+static void msg_leave(sqs_queue_t *q, sqs_msg_t *m)
+{
+    switch (m->where) {
+    case MSG_VISIBLE:
+        heap_remove(&q->visible, m);
+        break;
+    case MSG_BLOCKED:
+        q->n_blocked--;
+        break;
+    case MSG_DELAYED:
+        q->n_delayed--;
+        heap_remove(&q->timers, m);
+        break;
+    case MSG_INFLIGHT:
+        q->n_inflight--;
+        heap_remove(&q->timers, m);
+        if (m->group)
+            m->group->n_inflight--;
+        break;
+    }
+}
+
+/* Puts m into state where (m->due_mono set for the timed states). A visible
+ * FIFO message starts blocked; fifo_settle decides whether it may deliver. */
+static void msg_enter(sqs_queue_t *q, sqs_msg_t *m, int where)
+{
+    m->where = (uint8_t)where;
+    switch (where) {
+    case MSG_VISIBLE:
+    case MSG_BLOCKED:
+        if (m->group) {
+            m->where = MSG_BLOCKED;
+            q->n_blocked++;
+        } else {
+            m->where = MSG_VISIBLE;
+            heap_push(&q->visible, m);
+        }
+        break;
+    case MSG_DELAYED:
+        q->n_delayed++;
+        heap_push(&q->timers, m);
+        break;
+    case MSG_INFLIGHT:
+        q->n_inflight++;
+        heap_push(&q->timers, m);
+        if (m->group)
+            m->group->n_inflight++;
+        break;
+    }
+}
+
+void queue_msg_set(sqs_queue_t *q, sqs_msg_t *m, int where)
+{
+    msg_leave(q, m);
+    msg_enter(q, m, where);
+    if (m->group)
+        fifo_settle(q, m->group);
+}
+
 void queue_msg_link(sqs_queue_t *q, sqs_msg_t *m)
 {
     map_put(&q->by_seq, m);
@@ -123,16 +192,18 @@ void queue_msg_link(sqs_queue_t *q, sqs_msg_t *m)
         after->age_next = m;
     else
         q->age_head = m;
-    heap_push(m->where == MSG_VISIBLE ? &q->visible : &q->timers, m);
-    q->n_delayed += m->where == MSG_DELAYED;
-    q->n_inflight += m->where == MSG_INFLIGHT;
+    if (queue_fifo(q))
+        fifo_link(q, m);
+    msg_enter(q, m, m->where);
+    if (m->group)
+        fifo_settle(q, m->group);
 }
 
-void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal)
+void queue_msg_unlink(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m)
 {
-    heap_remove(m->where == MSG_VISIBLE ? &q->visible : &q->timers, m);
-    q->n_delayed -= m->where == MSG_DELAYED;
-    q->n_inflight -= m->where == MSG_INFLIGHT;
+    msg_leave(q, m);
+    if (m->group)
+        fifo_unlink(q, m);
     map_del(&q->by_seq, m->seq);
     if (m->age_prev)
         m->age_prev->age_next = m->age_next;
@@ -142,8 +213,14 @@ void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal)
         m->age_next->age_prev = m->age_prev;
     else
         q->age_tail = m->age_prev;
-    if (journal && e->j.msg_delete)
+    m->age_prev = m->age_next = NULL;
+    if (e && e->j.msg_delete)
         e->j.msg_delete(e->j.ud, m->seq);
+}
+
+void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal)
+{
+    queue_msg_unlink(journal ? e : NULL, q, m);
     msg_free(m);
 }
 
@@ -160,15 +237,13 @@ void queue_advance(sqs_engine_t *e, sqs_queue_t *q, uint64_t mono_now)
     int64_t keep = (int64_t)q->ival[QA_RETENTION] * 1000;
     bool woke = false;
     while (q->timers.n && q->timers.v[0]->due_mono <= now) {
-        sqs_msg_t *m = heap_pop(&q->timers);
-        q->n_delayed -= m->where == MSG_DELAYED;
-        q->n_inflight -= m->where == MSG_INFLIGHT;
-        m->where = MSG_VISIBLE;
-        heap_push(&q->visible, m);
+        queue_msg_set(q, q->timers.v[0], MSG_VISIBLE);
         woke = true;
     }
     while (q->age_head && q->age_head->sent_mono + keep <= now)
         queue_msg_drop(e, q, q->age_head, true);
+    if (queue_fifo(q))
+        fifo_expire(e, q, now);
     if (woke)
         queue_wake(q);
 }
@@ -184,7 +259,8 @@ static int64_t queue_deadline(const sqs_queue_t *q)
         int64_t exp = q->age_head->sent_mono + (int64_t)q->ival[QA_RETENTION] * 1000;
         d = exp < d ? exp : d;
     }
-    return d;
+    int64_t f = fifo_deadline(q);
+    return f < d ? f : d;
 }
 
 uint64_t sqs_engine_next_deadline(const sqs_engine_t *e)
@@ -276,8 +352,18 @@ static sqs_queue_t *queue_alloc(const sqs_ctx_t *ctx, const char *name, bool fif
     q->name = xstrdup(name);
     q->timers.by_due = true;
     qattrs_defaults(q);
-    if (fifo)
-        q->val[QA_FIFO] = xstrdup("true");
+    if (fifo) {
+        /* A FIFO queue shows its FIFO attributes' defaults (API_GetQueueAttributes). */
+        static const struct {
+            int idx;
+            const char *value;
+        } defs[] = {{QA_FIFO, "true"},
+                    {QA_CBD, "false"},
+                    {QA_DEDUP_SCOPE, "queue"},
+                    {QA_THROUGHPUT, "perQueue"}};
+        for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+            q->val[defs[i].idx] = xstrdup(defs[i].value);
+    }
     q->created_ms = q->modified_ms = (int64_t)ctx->now_ms;
     return q;
 }
@@ -298,6 +384,107 @@ static int queue_same(const sqs_queue_t *q, const sqs_queue_t *t, aws_error_t *e
     return 0;
 }
 
+/* ---- recently deleted names ---- */
+
+#define DELETED_WINDOW_MS 60000 /* QueueDeletedRecently: 60 s after a DeleteQueue */
+
+static size_t deleted_key(const sqs_ctx_t *ctx, const char *name, char *key, size_t cap)
+{
+    int n = snprintf(key, cap, "%s/%s/%s", ctx->account, ctx->region, name);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* Remembers q's name as deleted now; forgets names deleted over a minute ago. */
+static void deleted_note(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_t *q)
+{
+    char key[256];
+    size_t pos = 0;
+    const strmap_slot_t *s;
+    int64_t now = (int64_t)ctx->mono_ms;
+    while ((s = strmap_next(&e->deleted, &pos))) {
+        int64_t *at = s->val;
+        if (now - *at < DELETED_WINDOW_MS)
+            continue;
+        free(strmap_del(&e->deleted, s->key, s->klen));
+        pos = 0; /* the table changed: rescan */
+    }
+    int64_t *at = xmalloc(sizeof(*at));
+    *at = now;
+    sqs_ctx_t owner = *ctx;
+    owner.account = q->account;
+    free(strmap_put(&e->deleted, key, deleted_key(&owner, q->name, key, sizeof(key)), at));
+}
+
+static int deleted_check(sqs_engine_t *e, const sqs_ctx_t *ctx, const char *name, aws_error_t *err)
+{
+    char key[256];
+    const int64_t *at = strmap_get(&e->deleted, key, deleted_key(ctx, name, key, sizeof(key)));
+    if (at && (int64_t)ctx->mono_ms - *at < DELETED_WINDOW_MS)
+        return aws_error_set2(err, 400, "QueueDeletedRecently",
+                              "AWS.SimpleQueueService.QueueDeletedRecently",
+                              "You must wait 60 seconds after deleting a queue before you can "
+                              "create another with the same name.");
+    return 0;
+}
+
+/* ---- dead-letter queues ---- */
+
+sqs_queue_t *queue_by_arn(sqs_engine_t *e, const char *arn)
+{
+    sqs_arn_t a;
+    if (sqs_arn_parse(arn, &a) < 0)
+        return NULL;
+    return qtable_get(e, a.account, a.region, a.name);
+}
+
+static int redrive_error(aws_error_t *err, const char *value, const char *reason)
+{
+    return aws_error_set(err, 400, "InvalidParameterValue",
+                         "Value %.512s for parameter RedrivePolicy is invalid. Reason: %s", value,
+                         reason);
+}
+
+/* Checks a RedrivePolicy value (normalised by the API) that q is about to take:
+ * the dead-letter queue exists in q's account and region, is of q's type and
+ * its RedriveAllowPolicy admits q (API_SetQueueAttributes). */
+static int redrive_check(sqs_engine_t *e, const sqs_queue_t *q, const sqs_attr_t *attrs, size_t n,
+                         aws_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = attrs[i].value;
+        char target[SQS_ARN_MAX], self[SQS_ARN_MAX];
+        int max;
+        if (!attrs[i].name || strcmp(attrs[i].name, "RedrivePolicy") || !v || !*v)
+            continue;
+        if (redrive_parse(v, target, sizeof(target), &max) < 0)
+            return redrive_error(err, v, "Redrive policy is not a valid JSON document.");
+        if (max < 1 || max > 1000) {
+            char reason[128];
+            snprintf(reason, sizeof(reason),
+                     "Invalid value for maxReceiveCount: %d, valid values are from 1 to 1000 both "
+                     "inclusive.",
+                     max);
+            return redrive_error(err, v, reason);
+        }
+        sqs_arn_t a;
+        sqs_queue_t *dlq = sqs_arn_parse(target, &a) == 0 && !strcmp(a.account, q->account) &&
+                                   !strcmp(a.region, q->region)
+                               ? qtable_get(e, a.account, a.region, a.name)
+                               : NULL;
+        if (!dlq)
+            return redrive_error(err, v, "Dead letter target does not exist.");
+        if (queue_fifo(dlq) != queue_fifo(q))
+            return redrive_error(err, v,
+                                 "Dead-letter queue must be same type of queue as the source.");
+        queue_arn(q, self, sizeof(self));
+        if (!redrive_allows(dlq->val[QA_REDRIVE_ALLOW], self))
+            return redrive_error(err, v,
+                                 "Dead letter target's RedriveAllowPolicy does not allow this "
+                                 "queue as a source.");
+    }
+    return 0;
+}
+
 int sqs_queue_create(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_create_in_t *in,
                      aws_error_t *err)
 {
@@ -309,16 +496,18 @@ int sqs_queue_create(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_create_in_
     sqs_queue_t *q = qtable_get(e, ctx->account, ctx->region, in->name);
     if (qattrs_apply(t, in->attrs, in->n_attrs, true, err) < 0)
         goto out;
+    if (fifo && !fifo_requested(in->attrs, in->n_attrs)) {
+        /* A .fifo name is only a FIFO queue's; as a standard name the dot is invalid. */
+        queue_name_error(err);
+        goto out;
+    }
     if (q) {
         rc = queue_same(q, t, err);
         goto out;
     }
-    if (fifo) {
-        aws_error_set2(err, 400, "UnsupportedOperation",
-                       "AWS.SimpleQueueService.UnsupportedOperation",
-                       "FIFO queues are not supported by nagare yet.");
+    if (deleted_check(e, ctx, in->name, err) < 0 ||
+        redrive_check(e, t, in->attrs, in->n_attrs, err) < 0)
         goto out;
-    }
     if (tags_check(in->tags, in->n_tags, err) < 0 || tags_set(t, in->tags, in->n_tags, err) < 0)
         goto out;
     t->id = e->next_qid++;
@@ -429,6 +618,8 @@ int sqs_queue_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_
     qtable_del(e, q);
     if (e->j.queue_delete)
         e->j.queue_delete(e->j.ud, q->id);
+    fifo_free(e, q, true);
+    deleted_note(e, ctx, q);
     /* Woken pollers retry and get QueueDoesNotExist. */
     while (q->waiters) {
         sqs_waiter_t *w = q->waiters;
@@ -474,7 +665,8 @@ int sqs_queue_attrs_set(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_s
                         aws_error_t *err)
 {
     sqs_queue_t *q = queue_find(e, ctx, &in->q, err);
-    if (!q || qattrs_apply(q, in->attrs, in->n, false, err) < 0)
+    if (!q || redrive_check(e, q, in->attrs, in->n, err) < 0 ||
+        qattrs_apply(q, in->attrs, in->n, false, err) < 0)
         return -1;
     q->modified_ms = (int64_t)ctx->now_ms;
     queue_journal_put(e, q);
@@ -584,4 +776,12 @@ int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size
     if (queue_id >= e->next_qid)
         e->next_qid = queue_id + 1;
     return 0;
+}
+
+int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob,
+                   size_t len, uint64_t wall_now, uint64_t mono_now)
+{
+    if (!strcmp(kind, SQS_KV_DEDUP))
+        return fifo_dedup_restore(e, key, blob, len, wall_now, mono_now);
+    return -1;
 }

@@ -22,10 +22,11 @@
  * (the engine never touches SQLite) and replayed at start-up with
  * sqs_queue_restore()/sqs_msg_restore().
  *
- * Not yet: FIFO semantics (FIFO queues are refused with UnsupportedOperation),
- * dead-letter redrive, message move tasks, AddPermission. RedrivePolicy,
- * RedriveAllowPolicy and Policy are stored as given (the API layer checks that
- * they are JSON). Single-threaded: call everything from the loop thread.
+ * FIFO queues (message groups, deduplication, receive attempts), dead-letter
+ * redrive and message move tasks are here. JSON is the API layer's: it passes
+ * RedrivePolicy normalised as {"deadLetterTargetArn":"<arn>","maxReceiveCount":<n>}
+ * and RedriveAllowPolicy as {"redrivePermission":"<p>"[,"sourceQueueArns":[..]]};
+ * Policy is stored as given. Single-threaded: call everything from the loop thread.
  */
 #ifndef NAGARE_SQS_QUEUE_H
 #define NAGARE_SQS_QUEUE_H
@@ -42,7 +43,19 @@
 #define SQS_TAGS_MAX        50      /* tags per queue */
 #define SQS_MSG_ATTRS_MAX   10      /* message attributes per message */
 
+#define SQS_ARN_MAX 256 /* "arn:aws:sqs:" + region + account + 80-character name */
+
 typedef struct sqs_engine sqs_engine_t;
+
+/* The parts of an SQS queue ARN, arn:aws:sqs:<region>:<account>:<name>. */
+typedef struct sqs_arn {
+    char region[32];
+    char account[16];
+    char name[96];
+} sqs_arn_t;
+
+/* Splits an SQS queue ARN; -1 when arn is not one. */
+int sqs_arn_parse(const char *arn, sqs_arn_t *out);
 
 /* Mutable state of a message as persisted (wall clock milliseconds). */
 typedef struct sqs_msg_state {
@@ -68,7 +81,14 @@ typedef struct sqs_journal {
     void (*msg_state)(void *ud, uint64_t seq, const sqs_msg_state_t *st);
     /* a message was deleted (DeleteMessage or retention) */
     void (*msg_delete)(void *ud, uint64_t seq);
+    /* a keyed record (kind SQS_KV_*) was written or removed */
+    void (*kv_put)(void *ud, const char *kind, const char *key, const void *blob, size_t len);
+    void (*kv_delete)(void *ud, const char *kind, const char *key);
 } sqs_journal_t;
+
+/* Kinds of keyed records in the journal (restore with sqs_kv_restore). */
+#define SQS_KV_DEDUP "sqs-dedup" /* FIFO deduplication records */
+#define SQS_KV_TASK  "sqs-task"  /* message move tasks */
 
 /* Who is calling and when. account/region: the caller's (ListQueues, CreateQueue,
  * default GetQueueUrl owner); sender_id: SenderId of messages sent. */
@@ -220,6 +240,8 @@ typedef struct sqs_send_entry {
     const sqs_msg_attr_t *attrs;
     size_t n_attrs;
     const char *trace_header; /* AWSTraceHeader system attribute or NULL */
+    const char *group_id;     /* MessageGroupId or NULL (required on FIFO queues) */
+    const char *dedup_id;     /* MessageDeduplicationId or NULL (FIFO queues only) */
 } sqs_send_entry_t;
 
 typedef struct sqs_send_in {
@@ -235,6 +257,7 @@ typedef struct sqs_send_result {
     char md5_body[33];      /* hex */
     char md5_attrs[33];     /* "" when no message attributes */
     char md5_sys_attrs[33]; /* "" when no system attributes */
+    char sequence_number[21]; /* FIFO queues; "" otherwise */
 } sqs_send_result_t;
 
 typedef struct sqs_send_out {
@@ -246,7 +269,10 @@ typedef struct sqs_send_out {
  * EmptyBatchRequest, TooManyEntriesInBatchRequest, BatchEntryIdsNotDistinct,
  * InvalidBatchEntryId, BatchRequestTooLong); otherwise 0 with a result per entry,
  * each either sent or failed (InvalidParameterValue, InvalidMessageContents,
- * MissingParameter). Sent messages wake the queue's waiters before returning. */
+ * MissingParameter). Sent messages wake the queue's waiters before returning.
+ * On a FIFO queue a send whose deduplication id was seen in the last five
+ * minutes succeeds with the original MessageId and SequenceNumber and enqueues
+ * nothing. */
 int sqs_msg_send(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_send_in_t *in,
                  sqs_send_out_t *out, aws_error_t *err);
 
@@ -259,6 +285,7 @@ typedef struct sqs_receive_in {
     size_t n_sys_attr_names;
     const char *const *msg_attr_names; /* "All", ".*", "prefix.*" or exact names */
     size_t n_msg_attr_names;
+    const char *attempt_id; /* ReceiveRequestAttemptId (FIFO queues) or NULL */
 } sqs_receive_in_t;
 
 /* A received message; every pointer is owned by the sqs_receive_out_t. */
@@ -281,7 +308,11 @@ typedef struct sqs_receive_out {
 } sqs_receive_out_t;
 
 /* ReceiveMessage: up to max_messages of the oldest visible messages, each with a
- * new receipt handle, made invisible for the visibility timeout. Errors:
+ * new receipt handle, made invisible for the visibility timeout. A message
+ * already received maxReceiveCount times moves to the dead-letter queue of the
+ * queue's RedrivePolicy instead. FIFO queues deliver each group in order, one
+ * batch of a group at a time, and return a retried ReceiveRequestAttemptId's
+ * messages and handles again for five minutes. Errors:
  * QueueDoesNotExist, InvalidParameterValue (ranges), InvalidAttributeName. On
  * success release out with sqs_receive_out_clear. */
 int sqs_msg_receive(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_receive_in_t *in,
@@ -352,5 +383,10 @@ int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size
  * deletes them through the journal. */
 int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
                     const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
+
+/* Recreates a keyed record (kind SQS_KV_*) journaled through kv_put, after the
+ * queues and messages. -1 on a corrupt record or one whose queue is gone. */
+int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob,
+                   size_t len, uint64_t wall_now, uint64_t mono_now);
 
 #endif

@@ -81,6 +81,16 @@ static void j_msg_delete(void *ud, uint64_t seq)
     store_msg_delete(ud, seq);
 }
 
+static void j_kv_put(void *ud, const char *kind, const char *key, const void *blob, size_t len)
+{
+    store_kv_put(ud, kind, key, blob, len);
+}
+
+static void j_kv_delete(void *ud, const char *kind, const char *key)
+{
+    store_kv_delete(ud, kind, key);
+}
+
 /* ---- recovery --------------------------------------------------------------- */
 
 typedef struct restore {
@@ -109,6 +119,23 @@ static int r_msg(void *ud, uint64_t seq, uint64_t qid, const void *blob, size_t 
     else
         r->msgs++;
     return 0;
+}
+
+static int r_kv(restore_t *r, const char *kind, const char *key, const void *blob, size_t len)
+{
+    if (sqs_kv_restore(r->engine, kind, key, blob, len, r->wall, r->mono) < 0)
+        r->bad++;
+    return 0;
+}
+
+static int r_dedup(void *ud, const char *key, const void *blob, size_t len)
+{
+    return r_kv(ud, SQS_KV_DEDUP, key, blob, len);
+}
+
+static int r_task(void *ud, const char *key, const void *blob, size_t len)
+{
+    return r_kv(ud, SQS_KV_TASK, key, blob, len);
 }
 
 /* ---- deadlines ------------------------------------------------------------------ */
@@ -235,8 +262,8 @@ void sqs_service_ctx(const aws_call_t *call, sqs_ctx_t *ctx)
 sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_t errlen)
 {
     sqs_service_t *svc = xcalloc(1, sizeof(*svc));
-    sqs_journal_t j = {st,        j_queue_put, j_queue_delete, j_queue_purge,
-                       j_msg_put, j_msg_state, j_msg_delete};
+    sqs_journal_t j = {st,          j_queue_put, j_queue_delete, j_queue_purge, j_msg_put,
+                       j_msg_state, j_msg_delete, j_kv_put,       j_kv_delete};
     restore_t r = {0};
     svc->loop = loop;
     svc->store = st;
@@ -246,7 +273,9 @@ sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_
     r.wall = clock_wall_ms();
     r.mono = clock_mono_ms();
     store_load_cbs_t cbs = {r_queue, r_msg};
-    if (store_load(st, &cbs, &r, errbuf, errlen) < 0) {
+    if (store_load(st, &cbs, &r, errbuf, errlen) < 0 ||
+        store_kv_load(st, SQS_KV_DEDUP, r_dedup, &r) < 0 ||
+        store_kv_load(st, SQS_KV_TASK, r_task, &r) < 0) {
         sqs_engine_free(r.engine);
         free(svc);
         return NULL;
