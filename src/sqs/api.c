@@ -59,25 +59,136 @@ static sqs_attr_t *pairs_of(const json_t *map, size_t *n)
     return a;
 }
 
-/* The queue attributes whose values are JSON documents: the engine stores them
- * as given, so their syntax is checked here, where JSON is known. An empty
- * value removes the attribute. 0, or -1 with InvalidAttributeValue. */
-static int json_attrs_check(const sqs_attr_t *a, size_t n, aws_error_t *err)
+/* ---- JSON-valued queue attributes -------------------------------------------- */
+
+/* The engine takes RedrivePolicy and RedriveAllowPolicy normalised (queue.h):
+ * here, where JSON is known, they are parsed, checked and rewritten; Policy must
+ * be a JSON object. An empty value removes the attribute and passes as is. */
+typedef struct json_attrs {
+    char *owned[4]; /* normalised values the attrs now point to */
+    size_t n;
+} json_attrs_t;
+
+static int doc_error(aws_error_t *err, const char *param, const char *value, const char *reason)
 {
-    static const char *const docs[] = {"Policy", "RedrivePolicy", "RedriveAllowPolicy"};
+    return aws_error_set(err, 400, "InvalidParameterValue",
+                         "Value %.512s for parameter %s is invalid. Reason: %s", value, param,
+                         reason);
+}
+
+/* An ARN we can embed in a normalised document: printable, no quote or backslash. */
+static bool arn_text_ok(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x21 || *s == '"' || *s == '\\' || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+static char *redrive_normalise(const json_t *doc, const char *v, aws_error_t *err)
+{
+    const json_t *arn = json_object_get(doc, "deadLetterTargetArn");
+    const json_t *max = json_object_get(doc, "maxReceiveCount");
+    long long n = -1;
+    if (!json_is_string(arn)) {
+        doc_error(err, "RedrivePolicy", v,
+                  "Redrive policy does not contain mandatory attribute: deadLetterTargetArn.");
+        return NULL;
+    }
+    if (json_is_integer(max))
+        n = json_integer_value(max);
+    else if (json_is_string(max) && strspn(json_string_value(max), "0123456789") ==
+                                        json_string_length(max) && json_string_length(max) < 10)
+        n = atoll(json_string_value(max));
+    if (!max || n < 0) {
+        doc_error(err, "RedrivePolicy", v,
+                  "Redrive policy does not contain mandatory attribute: maxReceiveCount.");
+        return NULL;
+    }
+    if (!arn_text_ok(json_string_value(arn))) {
+        doc_error(err, "RedrivePolicy", v, "Dead letter target does not exist.");
+        return NULL;
+    }
+    char out[SQS_ARN_MAX + 96];
+    snprintf(out, sizeof(out), "{\"deadLetterTargetArn\":\"%.*s\",\"maxReceiveCount\":%lld}",
+             SQS_ARN_MAX, json_string_value(arn), n > 100000 ? 100000 : n);
+    return xstrdup(out);
+}
+
+static char *redrive_allow_normalise(const json_t *doc, const char *v, aws_error_t *err)
+{
+    const char *perm = json_string_value(json_object_get(doc, "redrivePermission"));
+    const json_t *arns = json_object_get(doc, "sourceQueueArns");
+    bool by_queue = perm && !strcmp(perm, "byQueue");
+    if (!perm || (!by_queue && strcmp(perm, "allowAll") && strcmp(perm, "denyAll"))) {
+        doc_error(err, "RedriveAllowPolicy", v,
+                  "Amazon SQS can't create the redrive allow policy, as it's in an unsupported "
+                  "format.");
+        return NULL;
+    }
+    if (!by_queue && arns) {
+        doc_error(err, "RedriveAllowPolicy", v,
+                  "sourceQueueArns can be specified only when redrivePermission is byQueue.");
+        return NULL;
+    }
+    if (by_queue && (!json_is_array(arns) || json_array_size(arns) < 1 ||
+                     json_array_size(arns) > 10)) {
+        doc_error(err, "RedriveAllowPolicy", v,
+                  "sourceQueueArns must be a list of 1 to 10 queue ARNs when redrivePermission "
+                  "is byQueue.");
+        return NULL;
+    }
+    buf_t b;
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"redrivePermission\":\"%s\"", perm);
+    for (size_t i = 0; by_queue && i < json_array_size(arns); i++) {
+        const char *arn = json_string_value(json_array_get(arns, i));
+        if (!arn || !arn_text_ok(arn) || strlen(arn) >= SQS_ARN_MAX) {
+            buf_free(&b);
+            doc_error(err, "RedriveAllowPolicy", v, "sourceQueueArns must hold queue ARNs.");
+            return NULL;
+        }
+        buf_printf(&b, "%s\"%s\"", i ? "," : ",\"sourceQueueArns\":[", arn);
+    }
+    buf_puts(&b, by_queue ? "]}" : "}");
+    size_t len;
+    return buf_steal(&b, &len);
+}
+
+static int json_attrs_normalise(sqs_attr_t *a, size_t n, json_attrs_t *keep, aws_error_t *err)
+{
     for (size_t i = 0; i < n; i++) {
-        for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
-            if (strcmp(a[i].name, docs[d]) != 0 || !a[i].value[0])
-                continue;
-            json_t *doc = json_loads(a[i].value, 0, NULL);
-            bool ok = json_is_object(doc);
-            json_decref(doc);
-            if (!ok)
-                return aws_error_set(err, 400, "InvalidAttributeValue",
-                                     "Invalid value for the parameter %s.", docs[d]);
+        bool redrive = !strcmp(a[i].name, "RedrivePolicy");
+        bool allow = !strcmp(a[i].name, "RedriveAllowPolicy");
+        if ((!redrive && !allow && strcmp(a[i].name, "Policy")) || !a[i].value[0])
+            continue;
+        json_t *doc = json_loads(a[i].value, JSON_REJECT_DUPLICATES, NULL);
+        char *norm = NULL;
+        int rc = 0;
+        if (!json_is_object(doc))
+            rc = aws_error_set(err, 400, "InvalidAttributeValue",
+                               "Invalid value for the parameter %s.", a[i].name);
+        else if (redrive || allow)
+            norm = redrive ? redrive_normalise(doc, a[i].value, err)
+                           : redrive_allow_normalise(doc, a[i].value, err);
+        json_decref(doc);
+        if (rc < 0 || ((redrive || allow) && !norm))
+            return -1;
+        if (norm && keep->n < sizeof(keep->owned) / sizeof(keep->owned[0])) {
+            keep->owned[keep->n++] = norm;
+            a[i].value = norm;
+        } else {
+            free(norm);
         }
     }
     return 0;
+}
+
+static void json_attrs_free(json_attrs_t *keep)
+{
+    for (size_t i = 0; i < keep->n; i++)
+        free(keep->owned[i]);
+    keep->n = 0;
 }
 
 /* Tag keys and values are text: valid UTF-8 without control characters
@@ -196,14 +307,16 @@ static int h_create_queue(aws_call_t *c)
     sqs_create_in_t in = {.name = jstr(c->in, "QueueName")};
     sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n_attrs);
     sqs_attr_t *tags = pairs_of(json_object_get(c->in, "tags"), &in.n_tags);
+    json_attrs_t keep = {0};
     in.attrs = attrs;
     in.tags = tags;
     sqs_service_ctx(c, &ctx);
-    int rc = json_attrs_check(attrs, in.n_attrs, &c->err);
+    int rc = json_attrs_normalise(attrs, in.n_attrs, &keep, &c->err);
     if (rc == 0)
         rc = tags_check(tags, in.n_tags, &c->err);
     if (rc == 0)
         rc = sqs_queue_create(engine(c), &ctx, &in, &c->err);
+    json_attrs_free(&keep);
     free(attrs);
     free(tags);
     if (rc == 0)
@@ -309,11 +422,13 @@ static int h_set_queue_attributes(aws_call_t *c)
     if (queue_ref(c, &u, &in.q) < 0)
         return AWS_CALL_ERROR;
     sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n);
+    json_attrs_t keep = {0};
     in.attrs = attrs;
     sqs_service_ctx(c, &ctx);
-    int rc = json_attrs_check(attrs, in.n, &c->err);
+    int rc = json_attrs_normalise(attrs, in.n, &keep, &c->err);
     if (rc == 0)
         rc = sqs_queue_attrs_set(engine(c), &ctx, &in, &c->err);
+    json_attrs_free(&keep);
     free(attrs);
     return done(c, rc);
 }
@@ -458,6 +573,8 @@ static int send_entry_of(const json_t *e, scratch_t *s, size_t i, sqs_send_entry
     out->body = json_string_value(body);
     out->body_len = json_string_length(body);
     out->delay_seconds = jint(e, "DelaySeconds", -1);
+    out->group_id = jstr(e, "MessageGroupId");
+    out->dedup_id = jstr(e, "MessageDeduplicationId");
     out->trace_header =
         jstr(json_object_get(json_object_get(e, "MessageSystemAttributes"), "AWSTraceHeader"),
              "StringValue");
@@ -475,6 +592,8 @@ static void result_fields(json_t *o, const sqs_send_result_t *r)
         json_object_set_new(o, "MD5OfMessageAttributes", json_string(r->md5_attrs));
     if (r->md5_sys_attrs[0])
         json_object_set_new(o, "MD5OfMessageSystemAttributes", json_string(r->md5_sys_attrs));
+    if (r->sequence_number[0])
+        json_object_set_new(o, "SequenceNumber", json_string(r->sequence_number));
 }
 
 static json_t *failure(const char *id, const aws_error_t *e)
@@ -666,6 +785,7 @@ static int h_receive_message(aws_call_t *c)
     r->attr_names =
         strings_of(json_object_get(c->in, "MessageAttributeNames"), &r->in.n_msg_attr_names);
     r->in.msg_attr_names = r->attr_names;
+    r->in.attempt_id = jstr(c->in, "ReceiveRequestAttemptId");
     return receive_try(c, SQS_POLL_WAKE);
 }
 

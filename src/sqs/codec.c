@@ -96,6 +96,7 @@ void *msg_blob(const sqs_msg_t *m, size_t *len)
         buf_putc(&b, m->attrs[i].binary);
         put_str(&b, m->attrs[i].value, m->attrs[i].len);
     }
+    put_u64(&b, (uint64_t)m->enqueued_ms);
     const char *const opt[] = {m->group_id, m->dedup_id, m->dlq_source};
     for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
         buf_putc(&b, opt[i] != NULL);
@@ -269,12 +270,14 @@ int msg_unblob(sqs_msg_t *m, const void *blob, size_t len)
     m->trace_header = get_opt(&c);
     if (c.bad || idlen != 36 || !time_ok(m->sent_ms) || msg_attrs_read(m, &c) < 0)
         return -1;
+    m->enqueued_ms = m->sent_ms;
     if (version >= 2) {
+        m->enqueued_ms = (int64_t)get_u64(&c);
         m->group_id = get_opt(&c);
         m->dedup_id = get_opt(&c);
         m->dlq_source = get_opt(&c);
     }
-    if (c.bad || c.p != c.end)
+    if (c.bad || c.p != c.end || !time_ok(m->enqueued_ms))
         return -1;
     md5_hex(m->body, m->body_len, m->md5_body);
     if (m->n_attrs)

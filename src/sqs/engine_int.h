@@ -9,8 +9,9 @@
  * A message lives in at most one of its queue's two heaps: `visible` (ordered by
  * seq, so the oldest visible message is received first) or `timers` (ordered by
  * the monotonic time it becomes visible: delayed or in flight). Every message is
- * also in the queue's seq map (receipt handle lookup) and age list (send order,
- * so retention expiry only ever looks at the head).
+ * also in the queue's seq map (receipt handle lookup) and age list (enqueue
+ * order, so retention expiry only ever looks at the head; a message moved to a
+ * dead-letter queue keeps its original enqueue time and is placed by it).
  *
  * FIFO queues add message groups: each group lists its messages in seq order.
  * Only a group's head can be received, and only while none of the group is in
@@ -56,7 +57,8 @@ typedef struct msg_group {
 
 struct sqs_msg {
     uint64_t seq;
-    int64_t sent_ms;
+    int64_t sent_ms;     /* SentTimestamp */
+    int64_t enqueued_ms; /* retention counts from here: sent_ms, or a move's time */
     /* Monotonic times are signed: a restored message may predate the clock's origin. */
     int64_t sent_mono; /* retention counts from here */
     int64_t due_mono;  /* in the timer heap: when it becomes visible */
@@ -291,6 +293,12 @@ void queue_msg_drop(sqs_engine_t *e, sqs_queue_t *q, sqs_msg_t *m, bool journal)
 /* Moves a linked message to state where (MSG_VISIBLE, MSG_DELAYED or
  * MSG_INFLIGHT with due_mono set), keeping heaps, counters and groups right. */
 void queue_msg_set(sqs_queue_t *q, sqs_msg_t *m, int where);
+/* Moves m from q to dest as a new entry there (journaled, dest's waiters woken).
+ * dlq: a dead-letter move (keeps the receive count, records q as its source,
+ * keeps the retention clock unless dest is FIFO); otherwise a move task's
+ * redrive (a fresh message: count and source cleared, retention restarted). */
+void msg_move(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m,
+              sqs_queue_t *dest, bool dlq);
 /* Converts a monotonic time to wall time using a pair of current clocks. */
 int64_t mono_to_wall(int64_t mono, uint64_t wall_now, uint64_t mono_now);
 /* Makes due timers visible and drops expired messages of q at mono_now. */

@@ -271,7 +271,7 @@ static sqs_msg_t *msg_build(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_que
     m->sender_id = xstrdup(ctx->sender_id ? ctx->sender_id : ctx->account);
     m->group_id = en->group_id ? xstrdup(en->group_id) : NULL;
     m->dedup_id = dedup_id_of(q, en);
-    m->sent_ms = (int64_t)ctx->now_ms;
+    m->sent_ms = m->enqueued_ms = (int64_t)ctx->now_ms;
     m->sent_mono = (int64_t)ctx->mono_ms;
     m->due_mono = m->sent_mono + (int64_t)delay * 1000;
     m->where = delay ? MSG_DELAYED : MSG_VISIBLE;
@@ -482,27 +482,47 @@ static int receive_check(const sqs_receive_in_t *in, aws_error_t *err)
  * receive count and SentTimestamp; a standard queue's message also keeps its
  * retention clock, a FIFO queue's restarts it (SQSDeveloperGuide,
  * sqs-dead-letter-queues). -1 when the dead-letter queue is gone: m stays. */
+void msg_move(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m,
+              sqs_queue_t *dest, bool dlq)
+{
+    char self[SQS_ARN_MAX];
+    queue_msg_unlink(e, q, m);
+    free(m->dlq_source);
+    m->dlq_source = NULL;
+    if (dlq) {
+        queue_arn(q, self, sizeof(self));
+        m->dlq_source = xstrdup(self);
+    } else {
+        m->receive_count = 0;
+        m->first_receive_ms = 0;
+    }
+    if (!dlq || queue_fifo(dest)) {
+        m->enqueued_ms = (int64_t)ctx->now_ms;
+        m->sent_mono = (int64_t)ctx->mono_ms;
+    }
+    m->seq = e->next_seq++;
+    m->due_mono = (int64_t)ctx->mono_ms;
+    m->where = MSG_VISIBLE;
+    queue_msg_link(dest, m);
+    journal_put(e, ctx, dest, m);
+    queue_wake(dest);
+}
+
+/* Moves m, received maxReceiveCount times already, to q's dead-letter queue
+ * (API_SetQueueAttributes, RedrivePolicy). It keeps its id, body, attributes,
+ * receive count and SentTimestamp; a standard queue's message also keeps its
+ * retention clock, a FIFO queue's restarts it (SQSDeveloperGuide,
+ * sqs-dead-letter-queues). -1 when the dead-letter queue is gone: m stays. */
 static int redrive(sqs_engine_t *e, const sqs_ctx_t *ctx, sqs_queue_t *q, sqs_msg_t *m)
 {
-    char target[SQS_ARN_MAX], self[SQS_ARN_MAX];
+    char target[SQS_ARN_MAX];
     int max;
     if (redrive_parse(q->val[QA_REDRIVE], target, sizeof(target), &max) < 0)
         return -1;
     sqs_queue_t *dlq = queue_by_arn(e, target);
     if (!dlq || dlq == q)
         return -1;
-    queue_msg_unlink(e, q, m);
-    queue_arn(q, self, sizeof(self));
-    free(m->dlq_source);
-    m->dlq_source = xstrdup(self);
-    m->seq = e->next_seq++;
-    if (queue_fifo(dlq))
-        m->sent_mono = (int64_t)ctx->mono_ms;
-    m->due_mono = (int64_t)ctx->mono_ms;
-    m->where = MSG_VISIBLE;
-    queue_msg_link(dlq, m);
-    journal_put(e, ctx, dlq, m);
-    queue_wake(dlq);
+    msg_move(e, ctx, q, m, dlq, true);
     return 0;
 }
 
@@ -727,7 +747,7 @@ int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void
     m->seq = seq;
     m->receive_count = st->receive_count;
     m->first_receive_ms = st->first_receive_ms;
-    m->sent_mono = m->sent_ms + skew;
+    m->sent_mono = m->enqueued_ms + skew;
     m->due_mono = st->visible_at_ms + skew;
     /* The last receive time is not persisted; the first one is a safe stand-in. */
     m->recv_mono = m->first_receive_ms ? m->first_receive_ms + skew : m->sent_mono;

@@ -178,9 +178,11 @@ void queue_msg_set(sqs_queue_t *q, sqs_msg_t *m, int where)
 void queue_msg_link(sqs_queue_t *q, sqs_msg_t *m)
 {
     map_put(&q->by_seq, m);
-    /* The age list is in seq order; restore may arrive out of order. */
+    /* The age list is in enqueue order (ties by seq). Sends append; restores
+     * and dead-letter moves may land earlier. */
     sqs_msg_t *after = q->age_tail;
-    while (after && after->seq > m->seq)
+    while (after && (after->sent_mono > m->sent_mono ||
+                     (after->sent_mono == m->sent_mono && after->seq > m->seq)))
         after = after->age_prev;
     m->age_prev = after;
     m->age_next = after ? after->age_next : q->age_head;
@@ -558,24 +560,40 @@ static int token_parse(const char *tok, char *name, size_t cap, aws_error_t *err
     return 0;
 }
 
-static size_t list_gather(sqs_engine_t *e, const sqs_ctx_t *ctx, const char *prefix,
+/* Which queues a listing wants: ctx's own, by prefix, or the sources of a DLQ. */
+typedef struct list_filter {
+    const char *prefix;
+    const char *dlq_arn; /* ListDeadLetterSourceQueues: queues redriving to this ARN */
+} list_filter_t;
+
+static bool list_wants(const sqs_queue_t *q, const sqs_ctx_t *ctx, const list_filter_t *f)
+{
+    char target[SQS_ARN_MAX];
+    int max;
+    if (strcmp(q->account, ctx->account) || strcmp(q->region, ctx->region))
+        return false;
+    if (f->prefix && *f->prefix && strncmp(q->name, f->prefix, strlen(f->prefix)))
+        return false;
+    return !f->dlq_arn || (q->val[QA_REDRIVE] &&
+                           redrive_parse(q->val[QA_REDRIVE], target, sizeof(target), &max) == 0 &&
+                           !strcmp(target, f->dlq_arn));
+}
+
+static size_t list_gather(sqs_engine_t *e, const sqs_ctx_t *ctx, const list_filter_t *f,
                           const char *after, char ***names)
 {
-    size_t n = 0, plen = prefix ? strlen(prefix) : 0;
+    size_t n = 0;
     *names = xmalloc((e->nqueues + 1) * sizeof(char *));
-    for (sqs_queue_t *q = e->all; q; q = q->all_next) {
-        if (strcmp(q->account, ctx->account) || strcmp(q->region, ctx->region))
-            continue;
-        if ((plen && strncmp(q->name, prefix, plen)) || (after && strcmp(q->name, after) <= 0))
-            continue;
-        (*names)[n++] = q->name;
-    }
+    for (sqs_queue_t *q = e->all; q; q = q->all_next)
+        if (list_wants(q, ctx, f) && (!after || strcmp(q->name, after) > 0))
+            (*names)[n++] = q->name;
     qsort(*names, n, sizeof(char *), name_cmp);
     return n;
 }
 
-int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *in,
-                   sqs_list_out_t *out, aws_error_t *err)
+/* One page of the queue names f selects (ListQueues, ListDeadLetterSourceQueues). */
+static int list_page(sqs_engine_t *e, const sqs_ctx_t *ctx, const list_filter_t *f,
+                     const sqs_list_in_t *in, sqs_list_out_t *out, aws_error_t *err)
 {
     char after[96];
     char **names;
@@ -587,8 +605,7 @@ int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *i
     if (in->next_token && *in->next_token &&
         token_parse(in->next_token, after, sizeof(after), err) < 0)
         return -1;
-    size_t n =
-        list_gather(e, ctx, in->prefix, in->next_token && *in->next_token ? after : NULL, &names);
+    size_t n = list_gather(e, ctx, f, in->next_token && *in->next_token ? after : NULL, &names);
     size_t page = in->max_results ? (size_t)in->max_results : SQS_LIST_MAX;
     memset(out, 0, sizeof(*out));
     if (in->max_results && n > page)
@@ -598,6 +615,27 @@ int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *i
         names[i] = xstrdup(names[i]);
     out->names = names;
     return 0;
+}
+
+int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *in,
+                   sqs_list_out_t *out, aws_error_t *err)
+{
+    list_filter_t f = {in->prefix, NULL};
+    return list_page(e, ctx, &f, in, out, err);
+}
+
+int sqs_queue_dlq_sources(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *dlq,
+                          const sqs_list_in_t *in, sqs_list_out_t *out, aws_error_t *err)
+{
+    char arn[SQS_ARN_MAX];
+    sqs_queue_t *q = queue_find(e, ctx, dlq, err);
+    if (!q)
+        return -1;
+    queue_arn(q, arn, sizeof(arn));
+    list_filter_t f = {NULL, arn};
+    sqs_ctx_t owner = *ctx;
+    owner.account = q->account;
+    return list_page(e, &owner, &f, in, out, err);
 }
 
 void sqs_list_out_clear(sqs_list_out_t *out)

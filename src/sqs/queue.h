@@ -173,6 +173,10 @@ typedef struct sqs_list_out {
 int sqs_queue_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_list_in_t *in,
                    sqs_list_out_t *out, aws_error_t *err);
 void sqs_list_out_clear(sqs_list_out_t *out);
+/* ListDeadLetterSourceQueues: the queues of dlq's account and region whose
+ * RedrivePolicy names dlq, paged like ListQueues (prefix ignored). */
+int sqs_queue_dlq_sources(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *dlq,
+                          const sqs_list_in_t *in, sqs_list_out_t *out, aws_error_t *err);
 
 /* DeleteQueue: the queue and its messages go at once; its waiters are woken. */
 int sqs_queue_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_t *in,
