@@ -25,7 +25,10 @@ typedef struct strmap {
     size_t n, cap; /* cap is 0 or a power of two */
 } strmap_t;
 
-#define STRMAP_INIT {NULL, 0, 0}
+#define STRMAP_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* The value stored under key, or NULL. */
 void *strmap_get(const strmap_t *m, const char *key, size_t klen);

@@ -97,8 +97,9 @@ static char *redrive_normalise(const json_t *doc, const char *v, aws_error_t *er
     }
     if (json_is_integer(max))
         n = json_integer_value(max);
-    else if (json_is_string(max) && strspn(json_string_value(max), "0123456789") ==
-                                        json_string_length(max) && json_string_length(max) < 10)
+    else if (json_is_string(max) &&
+             strspn(json_string_value(max), "0123456789") == json_string_length(max) &&
+             json_string_length(max) < 10)
         n = atoll(json_string_value(max));
     if (!max || n < 0) {
         doc_error(err, "RedrivePolicy", v,
@@ -131,8 +132,8 @@ static char *redrive_allow_normalise(const json_t *doc, const char *v, aws_error
                   "sourceQueueArns can be specified only when redrivePermission is byQueue.");
         return NULL;
     }
-    if (by_queue && (!json_is_array(arns) || json_array_size(arns) < 1 ||
-                     json_array_size(arns) > 10)) {
+    if (by_queue &&
+        (!json_is_array(arns) || json_array_size(arns) < 1 || json_array_size(arns) > 10)) {
         doc_error(err, "RedriveAllowPolicy", v,
                   "sourceQueueArns must be a list of 1 to 10 queue ARNs when redrivePermission "
                   "is byQueue.");
@@ -289,6 +290,24 @@ static int res_queue_name(aws_call_t *c, buf_t *arn)
     const char *name = jstr(c->in, "QueueName");
     buf_printf(arn, "arn:aws:sqs:%s:%s:%.100s", c->region, owner ? owner : c->principal.account,
                name ? name : "");
+    return 0;
+}
+
+/* Move tasks act on their source queue: SourceArn, or the one in TaskHandle. */
+static int res_source_arn(aws_call_t *c, buf_t *arn)
+{
+    const char *src = jstr(c->in, "SourceArn");
+    buf_puts(arn, src ? src : "");
+    return 0;
+}
+
+static int res_task_handle(aws_call_t *c, buf_t *arn)
+{
+    char id[37], src[SQS_ARN_MAX];
+    if (sqs_move_handle_parse(jstr(c->in, "TaskHandle"), id, src, sizeof(src)) < 0)
+        return aws_error_set(&c->err, 400, "InvalidParameterValue",
+                             "Value for parameter TaskHandle is invalid.");
+    buf_puts(arn, src);
     return 0;
 }
 
@@ -864,9 +883,301 @@ static int h_change_visibility_batch(aws_call_t *c)
     return handles_batch(c, sqs_msg_visibility_change);
 }
 
+/* ---- dead-letter sources and move tasks ----------------------------------------------- */
+
+static int h_list_dlq_sources(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_queue_ref_t q;
+    sqs_list_in_t in = {NULL, jint(c->in, "MaxResults", 0), jstr(c->in, "NextToken")};
+    sqs_list_out_t out = {0};
+    if (queue_ref(c, &u, &q) < 0)
+        return AWS_CALL_ERROR;
+    if (json_object_get(c->in, "MaxResults") && in.max_results == 0)
+        in.max_results = -1; /* given as 0: out of range */
+    sqs_service_ctx(c, &ctx);
+    if (sqs_queue_dlq_sources(engine(c), &ctx, &q, &in, &out, &c->err) < 0)
+        return done(c, -1);
+    json_t *urls = json_array();
+    for (size_t i = 0; i < out.n; i++)
+        json_array_append_new(urls, queue_url(c, u.account, out.names[i]));
+    c->out = json_pack("{s:o}", "queueUrls", urls);
+    if (out.next_token)
+        json_object_set_new(c->out, "NextToken", json_string(out.next_token));
+    sqs_list_out_clear(&out);
+    return done(c, 0);
+}
+
+static int h_start_move_task(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    char handle[SQS_TASK_HANDLE_MAX];
+    const json_t *rate = json_object_get(c->in, "MaxNumberOfMessagesPerSecond");
+    sqs_move_in_t in = {jstr(c->in, "SourceArn"), jstr(c->in, "DestinationArn"),
+                        jint(c->in, "MaxNumberOfMessagesPerSecond", 0)};
+    if (rate && in.rate == 0)
+        in.rate = -1; /* given as 0: out of range */
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_move_start(engine(c), &ctx, &in, handle, sizeof(handle), &c->err);
+    if (rc == 0)
+        c->out = json_pack("{s:s}", "TaskHandle", handle);
+    return done(c, rc);
+}
+
+static json_t *move_info_json(const sqs_move_info_t *t)
+{
+    json_t *o = json_object();
+    if (t->handle[0])
+        json_object_set_new(o, "TaskHandle", json_string(t->handle));
+    json_object_set_new(o, "Status", json_string(t->status));
+    json_object_set_new(o, "SourceArn", json_string(t->source_arn));
+    if (t->dest_arn[0])
+        json_object_set_new(o, "DestinationArn", json_string(t->dest_arn));
+    if (t->rate)
+        json_object_set_new(o, "MaxNumberOfMessagesPerSecond", json_integer(t->rate));
+    json_object_set_new(o, "ApproximateNumberOfMessagesMoved", json_integer((json_int_t)t->moved));
+    json_object_set_new(o, "ApproximateNumberOfMessagesToMove",
+                        json_integer((json_int_t)t->to_move));
+    if (t->failure[0])
+        json_object_set_new(o, "FailureReason", json_string(t->failure));
+    json_object_set_new(o, "StartedTimestamp", json_integer(t->started_ms));
+    return o;
+}
+
+static int h_list_move_tasks(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    sqs_move_info_t *tasks = xcalloc(SQS_MOVE_LIST_MAX, sizeof(*tasks));
+    size_t n = 0;
+    int max = jint(c->in, "MaxResults", 0);
+    if (json_object_get(c->in, "MaxResults") && max == 0)
+        max = -1; /* given as 0: out of range */
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_move_list(engine(c), &ctx, jstr(c->in, "SourceArn"), max, tasks, &n, &c->err);
+    if (rc == 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, move_info_json(&tasks[i]));
+        c->out = json_pack("{s:o}", "Results", list);
+    }
+    free(tasks);
+    return done(c, rc);
+}
+
+static int h_cancel_move_task(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    uint64_t moved = 0;
+    sqs_service_ctx(c, &ctx);
+    int rc = sqs_move_cancel(engine(c), &ctx, jstr(c->in, "TaskHandle"), &moved, &c->err);
+    if (rc == 0)
+        c->out = json_pack("{s:I}", "ApproximateNumberOfMessagesMoved", (json_int_t)moved);
+    return done(c, rc);
+}
+
+/* ---- queue permissions ------------------------------------------------------------------- */
+
+/* AddPermission's action names (API_AddPermission: the actions a queue's owner
+ * may share). */
+static const char *const SHAREABLE[] = {
+    "*",           "ChangeMessageVisibility",    "DeleteMessage", "GetQueueAttributes",
+    "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",    "ReceiveMessage",
+    "SendMessage",
+};
+
+static bool label_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= 80 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789-_") == n;
+}
+
+static bool account_ok(const char *s)
+{
+    return s && strlen(s) == 12 && strspn(s, "0123456789") == 12;
+}
+
+/* The queue's Policy as a document with a Statement list (a new one when the
+ * queue has none). NULL with c->err when the queue is gone. */
+static json_t *policy_load(aws_call_t *c, const sqs_ctx_t *ctx, const sqs_queue_ref_t *q,
+                           const char *arn)
+{
+    const char *names[] = {"Policy"};
+    sqs_attrs_get_in_t in = {*q, names, 1};
+    sqs_kv_list_t out = {0};
+    if (sqs_queue_attrs_get(engine(c), ctx, &in, &out, &c->err) < 0)
+        return NULL;
+    json_t *doc = out.n ? json_loads(out.items[0].value, 0, NULL) : NULL;
+    sqs_kv_list_clear(&out);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        char id[SQS_ARN_MAX + 32];
+        snprintf(id, sizeof(id), "%s/SQSDefaultPolicy", arn);
+        doc = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", id, "Statement");
+    }
+    json_t *st = json_object_get(doc, "Statement");
+    if (json_is_object(st))
+        json_object_set_new(doc, "Statement", json_pack("[O]", st));
+    else if (!json_is_array(st))
+        json_object_set_new(doc, "Statement", json_array());
+    return doc;
+}
+
+/* Writes doc back as the queue's Policy (no statement left: no policy). */
+static int policy_store(aws_call_t *c, const sqs_ctx_t *ctx, const sqs_queue_ref_t *q, json_t *doc)
+{
+    bool empty = json_array_size(json_object_get(doc, "Statement")) == 0;
+    char *text = empty ? NULL : json_dumps(doc, JSON_COMPACT);
+    sqs_attr_t attr = {"Policy", text ? text : ""};
+    sqs_attrs_set_in_t in = {*q, &attr, 1};
+    int rc = sqs_queue_attrs_set(engine(c), ctx, &in, &c->err);
+    free(text);
+    return rc;
+}
+
+static int label_index(const json_t *statements, const char *label)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(statements, i, st)
+    {
+        const char *sid = jstr(st, "Sid");
+        if (sid && !strcmp(sid, label))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* AddPermission's checks, in AWS's order; 0 or -1 with c->err. */
+static int permission_check(aws_call_t *c, const char *label, const json_t *accounts,
+                            const json_t *actions)
+{
+    size_t i;
+    json_t *v;
+    if (!label_ok(label))
+        return aws_error_set(
+            &c->err, 400, "InvalidParameterValue",
+            "Value %.100s for parameter Label is invalid. Reason: Can only include "
+            "alphanumeric characters, hyphens, or underscores. 1 to 80 in length.",
+            label ? label : "");
+    if (json_array_size(actions) == 0)
+        return aws_error_set(&c->err, 400, "MissingParameter",
+                             "The request must contain the parameter Actions.");
+    if (json_array_size(accounts) == 0)
+        return aws_error_set(&c->err, 400, "InvalidParameterValue",
+                             "Value [] for parameter PrincipalId is invalid. Reason: Unable to "
+                             "verify.");
+    if (json_array_size(actions) > 7)
+        return aws_error_set(&c->err, 403, "OverLimit",
+                             "%zu Actions were found, maximum allowed is 7.",
+                             json_array_size(actions));
+    json_array_foreach(accounts, i, v) if (!account_ok(json_string_value(v))) return aws_error_set(
+        &c->err, 400, "InvalidParameterValue",
+        "Value %.100s for parameter PrincipalId is invalid. Reason: Unable to verify.",
+        json_is_string(v) ? json_string_value(v) : "");
+    json_array_foreach(actions, i, v)
+    {
+        const char *a = json_string_value(v);
+        bool ok = false;
+        for (size_t k = 0; a && !ok && k < sizeof(SHAREABLE) / sizeof(SHAREABLE[0]); k++)
+            ok = !strcmp(a, SHAREABLE[k]);
+        if (!ok)
+            return aws_error_set(&c->err, 400, "InvalidParameterValue",
+                                 "Value SQS:%.100s for parameter ActionName is invalid. Reason: "
+                                 "Only the queue owner is allowed to invoke this action.",
+                                 a ? a : "");
+    }
+    return 0;
+}
+
+/* One value, or a list of several: how AWS renders a statement's members. */
+static json_t *one_or_list(json_t *list)
+{
+    if (json_array_size(list) != 1)
+        return list;
+    json_t *one = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    return one;
+}
+
+static int h_add_permission(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_queue_ref_t q;
+    char arn[SQS_ARN_MAX];
+    const char *label = jstr(c->in, "Label");
+    const json_t *accounts = json_object_get(c->in, "AWSAccountIds");
+    const json_t *actions = json_object_get(c->in, "Actions");
+    if (queue_ref(c, &u, &q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_service_ctx(c, &ctx);
+    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
+    if (permission_check(c, label, accounts, actions) < 0)
+        return done(c, -1);
+    json_t *doc = policy_load(c, &ctx, &q, arn);
+    if (!doc)
+        return done(c, -1);
+    json_t *statements = json_object_get(doc, "Statement");
+    int rc = -1;
+    if (label_index(statements, label) >= 0) {
+        aws_error_set(&c->err, 400, "InvalidParameterValue",
+                      "Value %s for parameter Label is invalid. Reason: Already exists.", label);
+        goto out;
+    }
+    json_t *principals = json_array(), *names = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(accounts, i, v) json_array_append_new(
+        principals, json_sprintf("arn:aws:iam::%s:root", json_string_value(v)));
+    json_array_foreach(actions, i, v)
+        json_array_append_new(names, json_sprintf("SQS:%s", json_string_value(v)));
+    json_array_append_new(statements,
+                          json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", label, "Effect",
+                                    "Allow", "Principal", "AWS", one_or_list(principals), "Action",
+                                    one_or_list(names), "Resource", arn));
+    rc = policy_store(c, &ctx, &q, doc);
+out:
+    json_decref(doc);
+    return done(c, rc);
+}
+
+static int h_remove_permission(aws_call_t *c)
+{
+    sqs_ctx_t ctx;
+    qurl_t u;
+    sqs_queue_ref_t q;
+    char arn[SQS_ARN_MAX];
+    const char *label = jstr(c->in, "Label");
+    if (queue_ref(c, &u, &q) < 0)
+        return AWS_CALL_ERROR;
+    sqs_service_ctx(c, &ctx);
+    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
+    json_t *doc = policy_load(c, &ctx, &q, arn);
+    if (!doc)
+        return done(c, -1);
+    json_t *statements = json_object_get(doc, "Statement");
+    int k = label ? label_index(statements, label) : -1, rc = -1;
+    if (k < 0)
+        aws_error_set(&c->err, 400, "InvalidParameterValue",
+                      "Value %.100s for parameter Label is invalid. Reason: can't find label on "
+                      "existing policy.",
+                      label ? label : "");
+    else {
+        json_array_remove(statements, (size_t)k);
+        rc = policy_store(c, &ctx, &q, doc);
+    }
+    json_decref(doc);
+    return done(c, rc);
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 const aws_action_t sqs_actions[] = {
+    {"AddPermission", "sqs:AddPermission", res_queue_url, h_add_permission},
+    {"CancelMessageMoveTask", "sqs:CancelMessageMoveTask", res_task_handle, h_cancel_move_task},
     {"ChangeMessageVisibility", "sqs:ChangeMessageVisibility", res_queue_url, h_change_visibility},
     {"ChangeMessageVisibilityBatch", "sqs:ChangeMessageVisibility", res_queue_url,
      h_change_visibility_batch},
@@ -876,13 +1187,18 @@ const aws_action_t sqs_actions[] = {
     {"DeleteQueue", "sqs:DeleteQueue", res_queue_url, h_delete_queue},
     {"GetQueueAttributes", "sqs:GetQueueAttributes", res_queue_url, h_get_queue_attributes},
     {"GetQueueUrl", "sqs:GetQueueUrl", res_queue_name, h_get_queue_url},
+    {"ListDeadLetterSourceQueues", "sqs:ListDeadLetterSourceQueues", res_queue_url,
+     h_list_dlq_sources},
+    {"ListMessageMoveTasks", "sqs:ListMessageMoveTasks", res_source_arn, h_list_move_tasks},
     {"ListQueueTags", "sqs:ListQueueTags", res_queue_url, h_list_queue_tags},
     {"ListQueues", "sqs:ListQueues", res_any, h_list_queues},
     {"PurgeQueue", "sqs:PurgeQueue", res_queue_url, h_purge_queue},
     {"ReceiveMessage", "sqs:ReceiveMessage", res_queue_url, h_receive_message},
+    {"RemovePermission", "sqs:RemovePermission", res_queue_url, h_remove_permission},
     {"SendMessage", "sqs:SendMessage", res_queue_url, h_send_message},
     {"SendMessageBatch", "sqs:SendMessage", res_queue_url, h_send_message_batch},
     {"SetQueueAttributes", "sqs:SetQueueAttributes", res_queue_url, h_set_queue_attributes},
+    {"StartMessageMoveTask", "sqs:StartMessageMoveTask", res_source_arn, h_start_move_task},
     {"TagQueue", "sqs:TagQueue", res_queue_url, h_tag_queue},
     {"UntagQueue", "sqs:UntagQueue", res_queue_url, h_untag_queue},
 };

@@ -35,7 +35,7 @@
  * group in flight; in no heap. */
 enum { MSG_VISIBLE, MSG_DELAYED, MSG_INFLIGHT, MSG_BLOCKED };
 
-#define FIFO_WINDOW_MS (5 * 60 * 1000) /* deduplication and receive-attempt interval */
+#define FIFO_WINDOW_MS  (5 * 60 * 1000)         /* deduplication and receive-attempt interval */
 #define SEQ_NUMBER_BASE 10000000000000000000ull /* SequenceNumber = base + seq: 20 digits */
 
 typedef struct msg_attr {
@@ -139,6 +139,8 @@ enum {
     QA_COUNT
 };
 
+typedef struct move_task move_task_t;
+
 typedef struct sqs_queue sqs_queue_t;
 struct sqs_queue {
     uint64_t id;
@@ -153,13 +155,13 @@ struct sqs_queue {
     sqs_msg_t *age_head, *age_tail;
     size_t n_delayed, n_inflight;
     sqs_waiter_t *waiters;
-    size_t n_blocked;     /* FIFO: visible messages in no heap */
-    strmap_t groups;      /* FIFO: group id -> msg_group_t */
-    strmap_t dedups;      /* FIFO: key -> dedup_t */
+    size_t n_blocked; /* FIFO: visible messages in no heap */
+    strmap_t groups;  /* FIFO: group id -> msg_group_t */
+    strmap_t dedups;  /* FIFO: key -> dedup_t */
     dedup_t *dedup_head, *dedup_tail;
-    strmap_t attempts;    /* FIFO: ReceiveRequestAttemptId -> attempt_t */
+    strmap_t attempts; /* FIFO: ReceiveRequestAttemptId -> attempt_t */
     attempt_t *attempt_head, *attempt_tail;
-    int max_receives;     /* RedrivePolicy maxReceiveCount, 0 = no redrive */
+    int max_receives;                 /* RedrivePolicy maxReceiveCount, 0 = no redrive */
     sqs_queue_t *hnext;               /* name table chain */
     sqs_queue_t *all_prev, *all_next; /* every queue of the engine */
 };
@@ -172,6 +174,7 @@ struct sqs_engine {
     uint64_t next_qid, next_seq;
     sqs_queue_t *restore_q; /* last queue sqs_msg_restore used (restores come in runs) */
     strmap_t deleted;       /* "account/region/name" -> int64_t mono ms of its DeleteQueue */
+    move_task_t *tasks;     /* message move tasks, newest first */
 };
 
 /* ---- containers.c ---- */
@@ -273,6 +276,18 @@ void fifo_expire(sqs_engine_t *e, sqs_queue_t *q, int64_t mono_now);
 int64_t fifo_deadline(const sqs_queue_t *q);
 /* Frees groups, records and attempts; journal: delete the records too. */
 void fifo_free(sqs_engine_t *e, sqs_queue_t *q, bool journal);
+
+/* ---- move.c ---- */
+/* Runs the steps of move tasks that are due. */
+void move_tick(sqs_engine_t *e, uint64_t wall_now, uint64_t mono_now);
+/* The next step of a running task (INT64_MAX: none). */
+int64_t move_deadline(const sqs_engine_t *e);
+/* Drops the tasks whose source is queue qid (deleted), journaling it. */
+void move_forget_queue(sqs_engine_t *e, uint64_t qid);
+void move_free_all(sqs_engine_t *e);
+/* Re-creates a journaled task (key = task id); -1 when corrupt. */
+int move_task_restore(sqs_engine_t *e, const char *key, const void *blob, size_t len,
+                      uint64_t mono_now);
 
 /* ---- queue.c ---- */
 void queue_free(sqs_queue_t *q);

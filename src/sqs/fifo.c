@@ -137,8 +137,8 @@ static void dedup_journal(sqs_engine_t *e, const sqs_queue_t *q, const dedup_t *
     if (!e->j.kv_put)
         return;
     char blob[128];
-    int n = snprintf(blob, sizeof(blob), "%s %llu %lld", d->message_id,
-                     (unsigned long long)d->seq, (long long)d->expires_ms);
+    int n = snprintf(blob, sizeof(blob), "%s %llu %lld", d->message_id, (unsigned long long)d->seq,
+                     (long long)d->expires_ms);
     e->j.kv_put(e->j.ud, SQS_KV_DEDUP, jkey, blob, (size_t)n);
 }
 

@@ -168,10 +168,11 @@ static int fifo_id_check(const char *param, const char *v, aws_error_t *err)
     for (size_t i = 0; ok && i < n; i++)
         ok = v[i] > 0x20 && v[i] < 0x7f;
     if (!ok)
-        return aws_error_set(err, 400, "InvalidParameterValue",
-                             "Value %.200s for parameter %s is invalid. Reason: %s can only include "
-                             "alphanumeric and punctuation characters. 1 to 128 in length.",
-                             v, param, param);
+        return aws_error_set(
+            err, 400, "InvalidParameterValue",
+            "Value %.200s for parameter %s is invalid. Reason: %s can only include "
+            "alphanumeric and punctuation characters. 1 to 128 in length.",
+            v, param, param);
     return 0;
 }
 

@@ -41,6 +41,7 @@ void sqs_engine_free(sqs_engine_t *e)
         queue_free(q);
     }
     free(e->buckets);
+    move_free_all(e);
     size_t pos = 0;
     const strmap_slot_t *s;
     while ((s = strmap_next(&e->deleted, &pos)))
@@ -267,7 +268,7 @@ static int64_t queue_deadline(const sqs_queue_t *q)
 
 uint64_t sqs_engine_next_deadline(const sqs_engine_t *e)
 {
-    int64_t d = INT64_MAX;
+    int64_t d = move_deadline(e);
     for (const sqs_queue_t *q = e->all; q; q = q->all_next) {
         int64_t qd = queue_deadline(q);
         d = qd < d ? qd : d;
@@ -279,12 +280,12 @@ uint64_t sqs_engine_next_deadline(const sqs_engine_t *e)
 
 void sqs_engine_tick(sqs_engine_t *e, uint64_t wall_now, uint64_t mono_now)
 {
-    (void)wall_now; /* states are journaled at receive time; nothing to record here */
     for (sqs_queue_t *q = e->all, *next; q; q = next) {
         next = q->all_next;
         if (queue_deadline(q) <= (int64_t)mono_now)
             queue_advance(e, q, mono_now);
     }
+    move_tick(e, wall_now, mono_now);
 }
 
 /* ---- waiters ---- */
@@ -657,6 +658,7 @@ int sqs_queue_delete(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_queue_ref_
     if (e->j.queue_delete)
         e->j.queue_delete(e->j.ud, q->id);
     fifo_free(e, q, true);
+    move_forget_queue(e, q->id);
     deleted_note(e, ctx, q);
     /* Woken pollers retry and get QueueDoesNotExist. */
     while (q->waiters) {
@@ -816,10 +818,12 @@ int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size
     return 0;
 }
 
-int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob,
-                   size_t len, uint64_t wall_now, uint64_t mono_now)
+int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob, size_t len,
+                   uint64_t wall_now, uint64_t mono_now)
 {
     if (!strcmp(kind, SQS_KV_DEDUP))
         return fifo_dedup_restore(e, key, blob, len, wall_now, mono_now);
+    if (!strcmp(kind, SQS_KV_TASK))
+        return move_task_restore(e, key, blob, len, mono_now);
     return -1;
 }

@@ -256,11 +256,11 @@ typedef struct sqs_send_in {
 } sqs_send_in_t;
 
 typedef struct sqs_send_result {
-    aws_error_t err;        /* err.code NULL on success */
-    char message_id[37];    /* UUID v4 */
-    char md5_body[33];      /* hex */
-    char md5_attrs[33];     /* "" when no message attributes */
-    char md5_sys_attrs[33]; /* "" when no system attributes */
+    aws_error_t err;          /* err.code NULL on success */
+    char message_id[37];      /* UUID v4 */
+    char md5_body[33];        /* hex */
+    char md5_attrs[33];       /* "" when no message attributes */
+    char md5_sys_attrs[33];   /* "" when no system attributes */
     char sequence_number[21]; /* FIFO queues; "" otherwise */
 } sqs_send_result_t;
 
@@ -388,9 +388,47 @@ int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size
 int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
                     const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
 
+/* ---- message move tasks --------------------------------------------------------- */
+
+#define SQS_MOVE_LIST_MAX   10  /* ListMessageMoveTasks MaxResults */
+#define SQS_TASK_HANDLE_MAX 512 /* base64 of {"taskId":..,"sourceArn":..} */
+
+typedef struct sqs_move_in {
+    const char *source_arn; /* a dead-letter queue */
+    const char *dest_arn;   /* NULL: each message's original source queue */
+    int rate;               /* MaxNumberOfMessagesPerSecond 1-500, 0 = not given */
+} sqs_move_in_t;
+
+typedef struct sqs_move_info {
+    char handle[SQS_TASK_HANDLE_MAX]; /* "" unless RUNNING */
+    const char *status;               /* RUNNING, COMPLETED, CANCELLED, FAILED */
+    char source_arn[SQS_ARN_MAX];
+    char dest_arn[SQS_ARN_MAX]; /* "" when none was given */
+    char failure[64];           /* FailureReason, "" when none */
+    int rate;                   /* 0 when none was given */
+    uint64_t moved, to_move;
+    int64_t started_ms;
+} sqs_move_info_t;
+
+/* StartMessageMoveTask: the task handle into handle (cap bytes). Errors:
+ * ResourceNotFoundException (a queue ARN), InvalidParameterValue (not a DLQ,
+ * rate, a task already running, destination of another type). The task runs in
+ * sqs_engine_tick. */
+int sqs_move_start(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_move_in_t *in, char *handle,
+                   size_t cap, aws_error_t *err);
+/* ListMessageMoveTasks: the source's most recent tasks, newest first, up to
+ * max_results (0 = 1). */
+int sqs_move_list(sqs_engine_t *e, const sqs_ctx_t *ctx, const char *source_arn, int max_results,
+                  sqs_move_info_t out[SQS_MOVE_LIST_MAX], size_t *n, aws_error_t *err);
+/* CancelMessageMoveTask: *moved = messages moved so far. */
+int sqs_move_cancel(sqs_engine_t *e, const sqs_ctx_t *ctx, const char *handle, uint64_t *moved,
+                    aws_error_t *err);
+/* The task id and source ARN a handle carries; -1 when it is not a handle. */
+int sqs_move_handle_parse(const char *handle, char id[37], char *source_arn, size_t cap);
+
 /* Recreates a keyed record (kind SQS_KV_*) journaled through kv_put, after the
  * queues and messages. -1 on a corrupt record or one whose queue is gone. */
-int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob,
-                   size_t len, uint64_t wall_now, uint64_t mono_now);
+int sqs_kv_restore(sqs_engine_t *e, const char *kind, const char *key, const void *blob, size_t len,
+                   uint64_t wall_now, uint64_t mono_now);
 
 #endif

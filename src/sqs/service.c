@@ -262,7 +262,7 @@ void sqs_service_ctx(const aws_call_t *call, sqs_ctx_t *ctx)
 sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_t errlen)
 {
     sqs_service_t *svc = xcalloc(1, sizeof(*svc));
-    sqs_journal_t j = {st,          j_queue_put, j_queue_delete, j_queue_purge, j_msg_put,
+    sqs_journal_t j = {st,          j_queue_put,  j_queue_delete, j_queue_purge, j_msg_put,
                        j_msg_state, j_msg_delete, j_kv_put,       j_kv_delete};
     restore_t r = {0};
     svc->loop = loop;
