@@ -58,6 +58,10 @@ def merge_query_hints(new, old):
         o = old["operations"].get(name)
         if o and "resultWrapper" in o.get("output", {}):
             op.setdefault("output", {})["resultWrapper"] = o["output"]["resultWrapper"]
+        elif not o and "output" in op:
+            # Added after the query model was frozen: the query protocol's
+            # convention, <Operation>Result, as for every older operation.
+            op["output"]["resultWrapper"] = name + "Result"
     new["metadata"].setdefault("xmlNamespace", old["metadata"].get("xmlNamespace"))
 
 

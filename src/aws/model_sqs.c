@@ -855,7 +855,7 @@ static const model_shape_t shapes[] = {
 
 static const model_op_t ops[] = {
     {"AddPermission", 2, -1, NULL},
-    {"CancelMessageMoveTask", 12, 13, NULL},
+    {"CancelMessageMoveTask", 12, 13, "CancelMessageMoveTaskResult"},
     {"ChangeMessageVisibility", 20, -1, NULL},
     {"ChangeMessageVisibilityBatch", 14, 17, "ChangeMessageVisibilityBatchResult"},
     {"CreateQueue", 21, 22, "CreateQueueResult"},
@@ -865,7 +865,7 @@ static const model_op_t ops[] = {
     {"GetQueueAttributes", 33, 34, "GetQueueAttributesResult"},
     {"GetQueueUrl", 35, 36, "GetQueueUrlResult"},
     {"ListDeadLetterSourceQueues", 51, 52, "ListDeadLetterSourceQueuesResult"},
-    {"ListMessageMoveTasks", 53, 54, NULL},
+    {"ListMessageMoveTasks", 53, 54, "ListMessageMoveTasksResult"},
     {"ListQueueTags", 57, 58, "ListQueueTagsResult"},
     {"ListQueues", 59, 60, "ListQueuesResult"},
     {"PurgeQueue", 79, -1, NULL},
@@ -874,7 +874,7 @@ static const model_op_t ops[] = {
     {"SendMessage", 98, 99, "SendMessageResult"},
     {"SendMessageBatch", 92, 95, "SendMessageBatchResult"},
     {"SetQueueAttributes", 100, -1, NULL},
-    {"StartMessageMoveTask", 101, 102, NULL},
+    {"StartMessageMoveTask", 101, 102, "StartMessageMoveTaskResult"},
     {"TagQueue", 108, -1, NULL},
     {"UntagQueue", 113, -1, NULL},
 };
