@@ -1008,8 +1008,14 @@ def main():
         ),
         flush=True,
     )
-    prog = unittest.main(module=__name__, verbosity=2, exit=False)
-    r = prog.result
+    import test_sqs_complete
+
+    suite = unittest.TestSuite()
+    for module in (sys.modules[__name__], test_sqs_complete):
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromModule(module))
+    if len(sys.argv) > 1:  # names of tests to run, as unittest.main takes them
+        suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:], sys.modules[__name__])
+    r = unittest.TextTestRunner(verbosity=2).run(suite)
     # A test with several failing subtests still counts as one failed test.
     failed = set()
     for case, _ in r.failures + r.errors:

@@ -68,7 +68,7 @@ static int send_entry(sqs_engine_t *e, const char *q, const sqs_send_entry_t *en
 
 static void send_body(sqs_engine_t *e, const char *q, const char *body, int delay)
 {
-    sqs_send_entry_t en = {NULL, body, strlen(body), delay, NULL, 0, NULL};
+    sqs_send_entry_t en = {NULL, body, strlen(body), delay, NULL, 0, NULL, NULL, NULL};
     sqs_send_result_t res;
     assert_int_equal(send_entry(e, q, &en, &res), 0);
 }
@@ -76,7 +76,7 @@ static void send_body(sqs_engine_t *e, const char *q, const char *body, int dela
 static size_t receive(sqs_engine_t *e, const char *q, int max, int vis, sqs_receive_out_t *out)
 {
     static const char *const all[] = {"All"};
-    sqs_receive_in_t in = {{NULL, q}, max, vis, 0, all, 1, all, 1};
+    sqs_receive_in_t in = {{NULL, q}, max, vis, 0, all, 1, all, 1, NULL};
     aws_error_t err;
     aws_error_clear(&err);
     assert_int_equal(sqs_msg_receive(e, &C, &in, out, &err), 0);
@@ -429,7 +429,7 @@ static void test_delays(void **state)
     assert_int_equal(receive(e, "q", 10, -1, &out), 1);
     assert_string_equal(out.msgs[0].body, "queue-delay");
     sqs_receive_out_clear(&out);
-    sqs_send_entry_t en = {NULL, "x", 1, 901, NULL, 0, NULL};
+    sqs_send_entry_t en = {NULL, "x", 1, 901, NULL, 0, NULL, NULL, NULL};
     sqs_send_result_t res;
     assert_int_equal(send_entry(e, "q", &en, &res), -1);
     assert_string_equal(res.err.code, "InvalidParameterValue");
@@ -535,7 +535,7 @@ static void test_message_attributes_md5(void **state)
         {"Bin", "Binary", NULL, bin, 3},
     };
     sqs_send_entry_t en = {
-        NULL, "hello", 5, -1, attrs, 3, "Root=1-5759e988-bd862e3fe1be46a994272793"};
+        NULL, "hello", 5, -1, attrs, 3, "Root=1-5759e988-bd862e3fe1be46a994272793", NULL, NULL};
     sqs_send_result_t res;
     assert_int_equal(send_entry(e, "q", &en, &res), 0);
     /* Reference values computed with Python's hashlib following the documented
@@ -550,7 +550,7 @@ static void test_message_attributes_md5(void **state)
 
     static const char *const pick[] = {"Ci.*", "Population"};
     static const char *const none[] = {"x"};
-    sqs_receive_in_t in = {{NULL, "q"}, 1, -1, 0, none, 1, pick, 2};
+    sqs_receive_in_t in = {{NULL, "q"}, 1, -1, 0, none, 1, pick, 2, NULL};
     aws_error_t err;
     assert_int_equal(sqs_msg_receive(e, &C, &in, &out, &err), 0);
     assert_int_equal(out.n, 1);
@@ -568,7 +568,7 @@ static void test_send_validation(void **state)
     sqs_send_result_t res;
     clock_reset();
     sqs_engine_t *e = engine_with("q", NULL);
-    sqs_send_entry_t en = {NULL, "a\x01", 2, -1, NULL, 0, NULL};
+    sqs_send_entry_t en = {NULL, "a\x01", 2, -1, NULL, 0, NULL, NULL, NULL};
     assert_int_equal(send_entry(e, "q", &en, &res), -1);
     assert_string_equal(res.err.code, "InvalidMessageContents");
     en.body = "\xed\xa0\x80"; /* a UTF-16 surrogate encoded as UTF-8 */
@@ -626,7 +626,7 @@ static void test_batch_rules(void **state)
     sqs_engine_t *e = engine_with("q", NULL);
     for (int i = 0; i < 11; i++) {
         snprintf(ids[i], sizeof(ids[i]), "id-%d", i);
-        en[i] = (sqs_send_entry_t){ids[i], "body", 4, -1, NULL, 0, NULL};
+        en[i] = (sqs_send_entry_t){ids[i], "body", 4, -1, NULL, 0, NULL, NULL, NULL};
     }
     sqs_send_in_t in = {{NULL, "q"}, en, 0, true};
     assert_int_equal(sqs_msg_send(e, &C, &in, &out, &err), -1);
@@ -717,8 +717,15 @@ typedef struct rec_item {
     sqs_msg_state_t st;
 } rec_item_t;
 
+typedef struct rec_kv {
+    char kind[16], key[640];
+    void *blob;
+    size_t len;
+} rec_kv_t;
+
 typedef struct rec {
     rec_item_t queues[REC_MAX], msgs[REC_MAX];
+    rec_kv_t kv[REC_MAX];
     int puts, states, deletes, purges;
 } rec_t;
 
@@ -796,6 +803,48 @@ static void rec_msg_delete(void *ud, uint64_t seq)
     rec_drop(rec_slot(r->msgs, seq, false));
 }
 
+static rec_kv_t *rec_kv_slot(rec_t *r, const char *kind, const char *key, bool create)
+{
+    for (int i = 0; i < REC_MAX; i++)
+        if (r->kv[i].blob && !strcmp(r->kv[i].kind, kind) && !strcmp(r->kv[i].key, key))
+            return &r->kv[i];
+    for (int i = 0; create && i < REC_MAX; i++)
+        if (!r->kv[i].blob) {
+            snprintf(r->kv[i].kind, sizeof(r->kv[i].kind), "%s", kind);
+            snprintf(r->kv[i].key, sizeof(r->kv[i].key), "%s", key);
+            return &r->kv[i];
+        }
+    return NULL;
+}
+
+static void rec_kv_put(void *ud, const char *kind, const char *key, const void *blob, size_t len)
+{
+    rec_kv_t *kv = rec_kv_slot(ud, kind, key, true);
+    assert_non_null(kv);
+    free(kv->blob);
+    kv->blob = malloc(len + 1);
+    memcpy(kv->blob, blob, len);
+    kv->len = len;
+}
+
+static void rec_kv_delete(void *ud, const char *kind, const char *key)
+{
+    rec_kv_t *kv = rec_kv_slot(ud, kind, key, false);
+    if (kv) {
+        free(kv->blob);
+        memset(kv, 0, sizeof(*kv));
+    }
+}
+
+static void rec_free(rec_t *r)
+{
+    for (int i = 0; i < REC_MAX; i++) {
+        rec_drop(&r->queues[i]);
+        rec_drop(&r->msgs[i]);
+        rec_kv_delete(r, r->kv[i].kind, r->kv[i].key);
+    }
+}
+
 static sqs_engine_t *rec_restore(rec_t *r)
 {
     sqs_engine_t *e = sqs_engine_new(NULL);
@@ -808,8 +857,19 @@ static sqs_engine_t *rec_restore(rec_t *r)
             assert_int_equal(sqs_msg_restore(e, r->msgs[i].id, r->msgs[i].qid, r->msgs[i].blob,
                                              r->msgs[i].len, &r->msgs[i].st, C.now_ms, C.mono_ms),
                              0);
+    for (int i = 0; i < REC_MAX; i++)
+        if (r->kv[i].blob)
+            assert_int_equal(sqs_kv_restore(e, r->kv[i].kind, r->kv[i].key, r->kv[i].blob,
+                                            r->kv[i].len, C.now_ms, C.mono_ms),
+                             0);
     return e;
 }
+
+#define REC_JOURNAL(r)                                                                             \
+    {                                                                                              \
+        (r), rec_queue_put, rec_queue_delete, rec_queue_purge, rec_msg_put, rec_msg_state,         \
+            rec_msg_delete, rec_kv_put, rec_kv_delete                                              \
+    }
 
 static void test_journal_roundtrip(void **state)
 {
@@ -817,8 +877,7 @@ static void test_journal_roundtrip(void **state)
     static rec_t r;
     aws_error_t err;
     sqs_receive_out_t out;
-    sqs_journal_t j = {&r,          rec_queue_put, rec_queue_delete, rec_queue_purge,
-                       rec_msg_put, rec_msg_state, rec_msg_delete};
+    sqs_journal_t j = REC_JOURNAL(&r);
     clock_reset();
     sqs_engine_t *e = sqs_engine_new(&j);
     sqs_attr_t attrs[] = {{"VisibilityTimeout", "40"}, {"DelaySeconds", "0"}};
@@ -830,7 +889,7 @@ static void test_journal_roundtrip(void **state)
     sqs_queue_ref_t gone = {NULL, "gone"};
     assert_int_equal(sqs_queue_delete(e, &C, &gone, &err), 0);
     sqs_msg_attr_t a = {"k", "String", "v", NULL, 0};
-    sqs_send_entry_t en = {NULL, "visible", 7, -1, &a, 1, "Root=1"};
+    sqs_send_entry_t en = {NULL, "visible", 7, -1, &a, 1, "Root=1", NULL, NULL};
     sqs_send_result_t res;
     assert_int_equal(send_entry(e, "keep", &en, &res), 0);
     send_body(e, "keep", "inflight", -1);
@@ -890,10 +949,383 @@ static void test_journal_roundtrip(void **state)
     free(h_inf);
     sqs_engine_free(e);
     sqs_engine_free(e2);
-    for (int i = 0; i < REC_MAX; i++) {
-        rec_drop(&r.queues[i]);
-        rec_drop(&r.msgs[i]);
+    rec_free(&r);
+}
+
+/* ---- FIFO queues ---- */
+
+static const sqs_attr_t FIFO_ATTRS[] = {{"FifoQueue", "true"}};
+
+static int send_fifo(sqs_engine_t *e, const char *q, const char *body, const char *group,
+                     const char *dedup, sqs_send_result_t *res)
+{
+    sqs_send_entry_t en = {NULL, body, strlen(body), -1, NULL, 0, NULL, group, dedup};
+    return send_entry(e, q, &en, res);
+}
+
+/* Receives up to max; the bodies joined by ',' into got (handles freed). */
+static size_t receive_bodies(sqs_engine_t *e, const char *q, int max, int vis, char *got,
+                             size_t cap, char **first_handle)
+{
+    sqs_receive_out_t out;
+    size_t n = receive(e, q, max, vis, &out);
+    got[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        snprintf(got + strlen(got), cap - strlen(got), "%s%s", i ? "," : "", out.msgs[i].body);
+    if (first_handle)
+        *first_handle = n ? strdup(out.msgs[0].receipt_handle) : NULL;
+    sqs_receive_out_clear(&out);
+    return n;
+}
+
+static void test_fifo_groups(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    sqs_send_result_t r;
+    char got[256], *h = NULL;
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(NULL);
+    assert_int_equal(create(e, "plain.fifo", NULL, 0, &err), -1); /* FifoQueue not given */
+    assert_string_equal(err.code, "InvalidParameterValue");
+    assert_int_equal(create(e, "f.fifo", FIFO_ATTRS, 1, &err), 0);
+    const char *order[][2] = {{"a1", "a"}, {"b1", "b"}, {"a2", "a"}, {"a3", "a"}, {"b2", "b"}};
+    uint64_t last = 0;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(send_fifo(e, "f.fifo", order[i][0], order[i][1], order[i][0], &r), 0);
+        uint64_t sn = strtoull(r.sequence_number, NULL, 10);
+        assert_int_equal(strlen(r.sequence_number), 20);
+        assert_true(sn > last);
+        last = sn;
     }
+    assert_int_equal(qattr(e, "f.fifo", "ApproximateNumberOfMessages"), 5);
+    /* One group at a time, in order; a receive takes several of a group. */
+    assert_int_equal(receive_bodies(e, "f.fifo", 2, 30, got, sizeof(got), &h), 2);
+    assert_string_equal(got, "a1,a2");
+    assert_int_equal(receive_bodies(e, "f.fifo", 10, 30, got, sizeof(got), NULL), 2);
+    assert_string_equal(got, "b1,b2");
+    assert_int_equal(receive_bodies(e, "f.fifo", 10, 30, got, sizeof(got), NULL), 0);
+    assert_int_equal(qattr(e, "f.fifo", "ApproximateNumberOfMessages"), 1); /* a3, blocked */
+    /* a1 deleted, a2 still in flight: a3 waits. */
+    assert_int_equal(handle_op(e, "f.fifo", h, 0, true, &err), 0);
+    free(h);
+    assert_int_equal(receive_bodies(e, "f.fifo", 10, 30, got, sizeof(got), NULL), 0);
+    /* The timeout returns a2 first, then a3 follows in the same receive. */
+    advance(e, 30000);
+    assert_int_equal(receive_bodies(e, "f.fifo", 10, 30, got, sizeof(got), NULL), 4);
+    assert_string_equal(got, "b1,b2,a2,a3");
+    sqs_engine_free(e);
+}
+
+static void test_fifo_send_rules(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    sqs_send_result_t r;
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(NULL);
+    assert_int_equal(create(e, "f.fifo", FIFO_ATTRS, 1, &err), 0);
+    assert_int_equal(send_fifo(e, "f.fifo", "x", NULL, "d", &r), -1);
+    assert_string_equal(r.err.code, "MissingParameter");
+    assert_int_equal(send_fifo(e, "f.fifo", "x", "g", NULL, &r), -1);
+    assert_string_equal(r.err.message, "The queue should either have ContentBasedDeduplication "
+                                       "enabled or MessageDeduplicationId provided explicitly");
+    assert_int_equal(send_fifo(e, "f.fifo", "x", "g g", "d", &r), -1);
+    assert_string_equal(r.err.code, "InvalidParameterValue");
+    sqs_send_entry_t delayed = {NULL, "x", 1, 3, NULL, 0, NULL, "g", "d"};
+    assert_int_equal(send_entry(e, "f.fifo", &delayed, &r), -1);
+    assert_string_equal(r.err.message, "Value 3 for parameter DelaySeconds is invalid. Reason: The "
+                                       "request include parameter that is not valid for this "
+                                       "queue type.");
+    delayed.delay_seconds = 0;
+    assert_int_equal(send_entry(e, "f.fifo", &delayed, &r), 0);
+    assert_int_equal(create(e, "std", NULL, 0, &err), 0);
+    assert_int_equal(send_fifo(e, "std", "x", NULL, "d", &r), -1);
+    /* Standard queues take a MessageGroupId (fair queues) and report it. */
+    assert_int_equal(send_fifo(e, "std", "x", "tenant", NULL, &r), 0);
+    assert_string_equal(r.sequence_number, "");
+    sqs_receive_out_t out;
+    assert_int_equal(receive(e, "std", 1, -1, &out), 1);
+    assert_string_equal(attr_of(&out.msgs[0].sys_attrs, "MessageGroupId"), "tenant");
+    sqs_receive_out_clear(&out);
+    sqs_engine_free(e);
+}
+
+static void test_fifo_deduplication(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    sqs_send_result_t a, b;
+    char got[128];
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(NULL);
+    sqs_attr_t cbd[] = {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}};
+    assert_int_equal(create(e, "f.fifo", cbd, 2, &err), 0);
+    assert_int_equal(send_fifo(e, "f.fifo", "same", "g", NULL, &a), 0);
+    advance(e, 299999);
+    assert_int_equal(send_fifo(e, "f.fifo", "same", "g", NULL, &b), 0);
+    assert_string_equal(a.message_id, b.message_id);
+    assert_string_equal(a.sequence_number, b.sequence_number);
+    advance(e, 1); /* five minutes after the first send: a new message */
+    assert_int_equal(send_fifo(e, "f.fifo", "same", "g", NULL, &b), 0);
+    assert_string_not_equal(a.message_id, b.message_id);
+    assert_int_equal(receive_bodies(e, "f.fifo", 10, 30, got, sizeof(got), NULL), 2);
+    /* messageGroup scope: the same id in two groups is two messages. */
+    sqs_attr_t scoped[] = {{"FifoQueue", "true"}, {"DeduplicationScope", "messageGroup"}};
+    assert_int_equal(create(e, "s.fifo", scoped, 2, &err), 0);
+    assert_int_equal(send_fifo(e, "s.fifo", "1", "g1", "d", &a), 0);
+    assert_int_equal(send_fifo(e, "s.fifo", "2", "g2", "d", &b), 0);
+    assert_string_not_equal(a.message_id, b.message_id);
+    assert_int_equal(send_fifo(e, "s.fifo", "3", "g1", "d", &b), 0);
+    assert_string_equal(a.message_id, b.message_id);
+    assert_int_equal(qattr(e, "s.fifo", "ApproximateNumberOfMessages"), 2);
+    sqs_engine_free(e);
+}
+
+static void test_fifo_receive_attempts(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    sqs_send_result_t r;
+    sqs_receive_out_t a, b;
+    static const char *const all[] = {"All"};
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(NULL);
+    assert_int_equal(create(e, "f.fifo", FIFO_ATTRS, 1, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        char body[8];
+        snprintf(body, sizeof(body), "m%d", i);
+        assert_int_equal(send_fifo(e, "f.fifo", body, body, body, &r), 0);
+    }
+    sqs_receive_in_t in = {{NULL, "f.fifo"}, 2, 10, 0, all, 1, all, 1, "attempt-1"};
+    assert_int_equal(sqs_msg_receive(e, &C, &in, &a, &err), 0);
+    advance(e, 9000);
+    assert_int_equal(sqs_msg_receive(e, &C, &in, &b, &err), 0);
+    assert_int_equal(b.n, 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_string_equal(a.msgs[i].receipt_handle, b.msgs[i].receipt_handle);
+    sqs_receive_out_clear(&b);
+    /* The retry restarted the visibility timeout: still hidden 9 s later. */
+    advance(e, 9000);
+    in.attempt_id = "attempt-2";
+    assert_int_equal(sqs_msg_receive(e, &C, &in, &b, &err), 0);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(b.msgs[0].body, "m2");
+    sqs_receive_out_clear(&b);
+    /* A message deleted since: the attempt is spent and receives anew. */
+    assert_int_equal(handle_op(e, "f.fifo", a.msgs[0].receipt_handle, 0, true, &err), 0);
+    in.attempt_id = "attempt-1";
+    advance(e, 5000);
+    assert_int_equal(sqs_msg_receive(e, &C, &in, &b, &err), 0);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(b.msgs[0].body, "m1");
+    sqs_receive_out_clear(&a);
+    sqs_receive_out_clear(&b);
+    sqs_engine_free(e);
+}
+
+/* ---- dead-letter queues ---- */
+
+static void set_attr(sqs_engine_t *e, const char *q, const char *name, const char *value, int rc,
+                     aws_error_t *err)
+{
+    sqs_attr_t a = {name, value};
+    sqs_attrs_set_in_t in = {{NULL, q}, &a, 1};
+    aws_error_clear(err);
+    assert_int_equal(sqs_queue_attrs_set(e, &C, &in, err), rc);
+}
+
+static void test_redrive(void **state)
+{
+    (void)state;
+    aws_error_t err;
+    char got[128];
+    sqs_receive_out_t out;
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(NULL);
+    assert_int_equal(create(e, "src", NULL, 0, &err), 0);
+    assert_int_equal(create(e, "dlq", NULL, 0, &err), 0);
+    assert_int_equal(create(e, "f.fifo", FIFO_ATTRS, 1, &err), 0);
+#define REDRIVE_DOC(buf, name, count)                                                              \
+    snprintf(buf, sizeof(buf),                                                                     \
+             "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:%s\","                 \
+             "\"maxReceiveCount\":%d}",                                                            \
+             name, count)
+    char doc[256];
+    REDRIVE_DOC(doc, "dlq", 0);
+    set_attr(e, "src", "RedrivePolicy", doc, -1, &err);
+    assert_non_null(strstr(err.message, "Invalid value for maxReceiveCount: 0"));
+    REDRIVE_DOC(doc, "nope", 2);
+    set_attr(e, "src", "RedrivePolicy", doc, -1, &err);
+    REDRIVE_DOC(doc, "f.fifo", 2);
+    set_attr(e, "src", "RedrivePolicy", doc, -1, &err);
+    assert_non_null(strstr(err.message, "same type"));
+    set_attr(e, "dlq", "RedriveAllowPolicy", "{\"redrivePermission\":\"denyAll\"}", 0, &err);
+    REDRIVE_DOC(doc, "dlq", 2);
+    set_attr(e, "src", "RedrivePolicy", doc, -1, &err);
+    set_attr(e, "dlq", "RedriveAllowPolicy",
+             "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:us-east-1:"
+             "000000000000:src\"]}",
+             0, &err);
+    set_attr(e, "src", "RedrivePolicy", doc, 0, &err);
+    set_attr(e, "dlq", "MessageRetentionPeriod", "60", 0, &err);
+
+    send_body(e, "src", "poison", -1);
+    advance(e, 50000);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(receive_bodies(e, "src", 1, 0, got, sizeof(got), NULL), 1);
+    assert_int_equal(receive_bodies(e, "src", 1, 0, got, sizeof(got), NULL), 0);
+    assert_int_equal(receive(e, "dlq", 1, 0, &out), 1);
+    assert_string_equal(out.msgs[0].body, "poison");
+    assert_string_equal(attr_of(&out.msgs[0].sys_attrs, "DeadLetterQueueSourceArn"),
+                        "arn:aws:sqs:us-east-1:000000000000:src");
+    assert_string_equal(attr_of(&out.msgs[0].sys_attrs, "ApproximateReceiveCount"), "3");
+    assert_string_equal(attr_of(&out.msgs[0].sys_attrs, "SentTimestamp"), "1700000000000");
+    sqs_receive_out_clear(&out);
+    /* Retention counts from the original enqueue: 60 s after the send. */
+    advance(e, 9000);
+    assert_int_equal(qattr(e, "dlq", "ApproximateNumberOfMessages"), 1);
+    advance(e, 1000);
+    assert_int_equal(qattr(e, "dlq", "ApproximateNumberOfMessages"), 0);
+
+    sqs_list_in_t li = {NULL, 0, NULL};
+    sqs_list_out_t lo;
+    sqs_queue_ref_t dlq = {NULL, "dlq"};
+    assert_int_equal(sqs_queue_dlq_sources(e, &C, &dlq, &li, &lo, &err), 0);
+    assert_int_equal(lo.n, 1);
+    assert_string_equal(lo.names[0], "src");
+    sqs_list_out_clear(&lo);
+    /* The DLQ gone: messages stay and are delivered. */
+    assert_int_equal(sqs_queue_delete(e, &C, &dlq, &err), 0);
+    send_body(e, "src", "stays", -1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(receive_bodies(e, "src", 1, 0, got, sizeof(got), NULL), 1);
+    /* QueueDeletedRecently for a minute. */
+    assert_int_equal(create(e, "dlq", NULL, 0, &err), -1);
+    assert_string_equal(err.code, "QueueDeletedRecently");
+    advance(e, 60000);
+    assert_int_equal(create(e, "dlq", NULL, 0, &err), 0);
+    sqs_engine_free(e);
+}
+
+/* ---- move tasks ---- */
+
+static void drive_to_dlq(sqs_engine_t *e, int n)
+{
+    aws_error_t err;
+    char got[1024], body[16];
+    set_attr(e, "src", "RedrivePolicy",
+             "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\","
+             "\"maxReceiveCount\":1}",
+             0, &err);
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof(body), "m%d", i);
+        send_body(e, "src", body, -1);
+    }
+    while (receive_bodies(e, "src", 10, 0, got, sizeof(got), NULL))
+        ;
+    assert_int_equal(qattr(e, "dlq", "ApproximateNumberOfMessages"), n);
+}
+
+static void test_move_tasks(void **state)
+{
+    (void)state;
+    static rec_t r;
+    aws_error_t err;
+    char handle[SQS_TASK_HANDLE_MAX], id[37], arn[SQS_ARN_MAX];
+    sqs_move_info_t info[SQS_MOVE_LIST_MAX];
+    size_t n;
+    uint64_t moved;
+    sqs_journal_t j = REC_JOURNAL(&r);
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(&j);
+    assert_int_equal(create(e, "src", NULL, 0, &err), 0);
+    assert_int_equal(create(e, "dlq", NULL, 0, &err), 0);
+    drive_to_dlq(e, 10);
+    const char *dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    sqs_move_in_t in = {"arn:aws:sqs:us-east-1:000000000000:src", NULL, 0};
+    assert_int_equal(sqs_move_start(e, &C, &in, handle, sizeof(handle), &err), -1);
+    assert_string_equal(err.message, "Source queue must be configured as a Dead Letter Queue.");
+    in = (sqs_move_in_t){dlq_arn, NULL, 501};
+    assert_int_equal(sqs_move_start(e, &C, &in, handle, sizeof(handle), &err), -1);
+    in.rate = 2;
+    assert_int_equal(sqs_move_start(e, &C, &in, handle, sizeof(handle), &err), 0);
+    assert_int_equal(sqs_move_handle_parse(handle, id, arn, sizeof(arn)), 0);
+    assert_string_equal(arn, dlq_arn);
+    assert_int_equal(sqs_move_start(e, &C, &in, handle, sizeof(handle), &err), -1);
+    /* 2 messages/s: one every 500 ms. */
+    for (int i = 0; i < 4; i++)
+        advance(e, 500);
+    assert_int_equal(sqs_move_list(e, &C, dlq_arn, 0, info, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(info[0].status, "RUNNING");
+    assert_int_equal(info[0].to_move, 10);
+    assert_in_range(info[0].moved, 4, 5);
+    assert_int_equal(qattr(e, "src", "ApproximateNumberOfMessages"), info[0].moved);
+
+    /* A restart resumes the task where it stood. */
+    sqs_engine_t *e2 = rec_restore(&r);
+    assert_int_equal(sqs_move_list(e2, &C, dlq_arn, 0, info, &n, &err), 0);
+    assert_string_equal(info[0].status, "RUNNING");
+    uint64_t before = info[0].moved;
+    for (int i = 0; i < 2; i++)
+        advance(e2, 500);
+    assert_int_equal(sqs_move_list(e2, &C, dlq_arn, 0, info, &n, &err), 0);
+    assert_in_range(info[0].moved, before + 1, before + 3);
+    assert_int_equal(sqs_move_cancel(e2, &C, info[0].handle, &moved, &err), 0);
+    assert_int_equal(moved, info[0].moved);
+    assert_int_equal(sqs_move_cancel(e2, &C, info[0].handle, &moved, &err), -1);
+    advance(e2, 5000);
+    assert_int_equal(qattr(e2, "src", "ApproximateNumberOfMessages"), moved);
+    /* Unlimited: the rest moves at once, then COMPLETED. */
+    in.rate = 0;
+    assert_int_equal(sqs_move_start(e2, &C, &in, handle, sizeof(handle), &err), 0);
+    advance(e2, 200);
+    assert_int_equal(sqs_move_list(e2, &C, dlq_arn, 10, info, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(info[0].status, "COMPLETED");
+    assert_string_equal(info[0].handle, "");
+    assert_string_equal(info[1].status, "CANCELLED");
+    assert_int_equal(qattr(e2, "src", "ApproximateNumberOfMessages"), 10);
+    assert_int_equal(qattr(e2, "dlq", "ApproximateNumberOfMessages"), 0);
+    sqs_engine_free(e);
+    sqs_engine_free(e2);
+    rec_free(&r);
+}
+
+static void test_fifo_journal_roundtrip(void **state)
+{
+    (void)state;
+    static rec_t r;
+    aws_error_t err;
+    sqs_send_result_t a, b;
+    char got[128];
+    sqs_journal_t j = REC_JOURNAL(&r);
+    clock_reset();
+    sqs_engine_t *e = sqs_engine_new(&j);
+    assert_int_equal(create(e, "f.fifo", FIFO_ATTRS, 1, &err), 0);
+    assert_int_equal(send_fifo(e, "f.fifo", "x1", "x", "d1", &a), 0);
+    assert_int_equal(send_fifo(e, "f.fifo", "x2", "x", "d2", &b), 0);
+    assert_int_equal(send_fifo(e, "f.fifo", "y1", "y", "d3", &b), 0);
+    assert_int_equal(receive_bodies(e, "f.fifo", 1, 30, got, sizeof(got), NULL), 1);
+    advance(NULL, 1000);
+    sqs_engine_t *e2 = rec_restore(&r);
+    /* Deduplication and group order hold across the restart. */
+    assert_int_equal(send_fifo(e2, "f.fifo", "again", "x", "d1", &b), 0);
+    assert_string_equal(a.message_id, b.message_id);
+    assert_string_equal(a.sequence_number, b.sequence_number);
+    assert_int_equal(receive_bodies(e2, "f.fifo", 10, 30, got, sizeof(got), NULL), 1);
+    assert_string_equal(got, "y1"); /* group x is still in flight */
+    advance(e2, 30000);
+    assert_int_equal(receive_bodies(e2, "f.fifo", 10, 30, got, sizeof(got), NULL), 3);
+    assert_string_equal(got, "x1,x2,y1"); /* y1's timeout ended too; x is older */
+    /* Records expire on time and leave the journal. */
+    advance(e2, 300000);
+    assert_int_equal(send_fifo(e2, "f.fifo", "x1", "x", "d1", &b), 0);
+    assert_string_not_equal(a.message_id, b.message_id);
+    sqs_engine_free(e);
+    sqs_engine_free(e2);
+    rec_free(&r);
 }
 
 int main(void)
@@ -914,6 +1346,13 @@ int main(void)
         cmocka_unit_test(test_batch_rules),
         cmocka_unit_test(test_receipt_handles),
         cmocka_unit_test(test_journal_roundtrip),
+        cmocka_unit_test(test_fifo_groups),
+        cmocka_unit_test(test_fifo_send_rules),
+        cmocka_unit_test(test_fifo_deduplication),
+        cmocka_unit_test(test_fifo_receive_attempts),
+        cmocka_unit_test(test_redrive),
+        cmocka_unit_test(test_move_tasks),
+        cmocka_unit_test(test_fifo_journal_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
