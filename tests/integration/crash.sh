@@ -4,17 +4,20 @@
 # Usage: tests/integration/crash.sh BINARY [ROUNDS]     (default 3 rounds)
 #
 # One data dir for the whole run (each round recovers what the previous kill
-# left, so recovery is exercised on top of recovery); a new queue per round.
+# left, so recovery is exercised on top of recovery); new queues per round.
 # Each round:
-#   1. start `BINARY serve --data-dir D` on a free port, create queue crash-rN;
-#   2. start 4 worker processes (crash_client.py, boto3 1.43, JSON protocol)
-#      that send unique bodies and delete about half of what they receive,
-#      logging only acknowledged sends/deletes (fsynced line by line);
+#   1. start `BINARY serve --data-dir D` on a free port, create a standard
+#      queue crash-rN and a FIFO queue crash-rN.fifo;
+#   2. start 4 worker processes (crash_client.py, boto3 1.43, JSON protocol),
+#      two per queue, that send unique bodies and delete about half of what
+#      they receive, logging only acknowledged sends/deletes (fsynced line by
+#      line); on the FIFO queue each worker is a message group;
 #   3. once every worker has an acknowledged send, wait a random 0.5-3 s and
 #      kill -9 the server;
-#   4. restart on D, drain crash-rN, and require 0 lost (acknowledged sent and
-#      not acknowledged deleted, yet missing), 0 resurrected (acknowledged
-#      deleted, yet delivered) and 0 corrupt messages.
+#   4. restart on D, drain both queues, and require 0 lost (acknowledged sent
+#      and not acknowledged deleted, yet missing), 0 resurrected (acknowledged
+#      deleted, yet delivered) and 0 corrupt messages; on the FIFO queue also
+#      each group in send order and deduplication intact (crash_client.py).
 # Ends with `crash: N passed, M failed` (N/M count rounds); exits non-zero on
 # any failure.  CRASH_SEED=n makes the kill moments reproducible.
 
@@ -60,18 +63,21 @@ every_worker_acked() {
 # round N: returns 0 when the round passed.
 round() {
     local n=$1
-    local tag="r$n-$SEED" url logs=() i delay_ms waited
+    local tag="r$n-$SEED" urls=() logs=() std=() fifo=() i delay_ms waited
     echo "--- start" >>"$LOG"
     start_server "$LOG" --data-dir "$DATA" || return 1
-    url=$(cd "$HERE" && python3 crash_client.py setup "crash-r$n" </dev/null) || {
-        echo "  could not create the queue"
-        return 1
-    }
+    for q in "crash-r$n" "crash-r$n.fifo"; do
+        urls+=("$(cd "$HERE" && python3 crash_client.py setup "$q" </dev/null)") || {
+            echo "  could not create $q"
+            return 1
+        }
+    done
     WORKER_PIDS=()
     for ((i = 0; i < WORKERS; i++)); do
         logs+=("$WORK/r$n-w$i.log")
-        (cd "$HERE" && exec python3 crash_client.py worker "$url" "$i" "$WORK/r$n-w$i.log" "$tag") \
-            </dev/null >>"$WORK/workers.out" 2>&1 &
+        if ((i % 2)); then fifo+=("$WORK/r$n-w$i.log"); else std+=("$WORK/r$n-w$i.log"); fi
+        (cd "$HERE" && exec python3 crash_client.py worker "${urls[i % 2]}" "$i" \
+            "$WORK/r$n-w$i.log" "$tag") </dev/null >>"$WORK/workers.out" 2>&1 &
         WORKER_PIDS+=($!)
     done
     for ((waited = 0; waited < 300; waited++)); do
@@ -89,8 +95,9 @@ round() {
         echo "  restart on the same data dir failed"
         return 1
     }
-    (cd "$HERE" && python3 crash_client.py check "$url" "$tag" "${logs[@]}") </dev/null
-    local rc=$?
+    local rc=0
+    (cd "$HERE" && python3 crash_client.py check "${urls[0]}" "$tag" "${std[@]}") </dev/null || rc=1
+    (cd "$HERE" && python3 crash_client.py check "${urls[1]}" "$tag" "${fifo[@]}") </dev/null || rc=1
     kill_server
     return $rc
 }
