@@ -162,5 +162,56 @@ sqs get-queue-url --queue-name "$Q" >/dev/null 2>"$tmp/err5"
 check "deleted queue is gone" "yes" \
     "$(has 'AWS.SimpleQueueService.NonExistentQueue' "$tmp/err5")"
 
+# 12. FIFO: groups, deduplication, sequence numbers
+F=$Q.fifo
+sqs create-queue --queue-name "$F" --attributes FifoQueue=true >"$tmp/f.json" 2>&1
+FURL=$(jget "$tmp/f.json" .QueueUrl)
+check "create-queue FIFO" "$ENDPOINT/000000000000/$F" "$FURL"
+sqs send-message --queue-url "$FURL" --message-body one --message-group-id g \
+    --message-deduplication-id d1 >"$tmp/f1.json" 2>&1
+sqs send-message --queue-url "$FURL" --message-body two --message-group-id g \
+    --message-deduplication-id d1 >"$tmp/f2.json" 2>&1
+check "FIFO duplicate send returns the original MessageId" "$(jget "$tmp/f1.json" .MessageId)" \
+    "$(jget "$tmp/f2.json" .MessageId)"
+check "FIFO SequenceNumber has 20 digits" "20" "$(jget "$tmp/f1.json" .SequenceNumber | tr -d '\n' | wc -c)"
+sqs send-message --queue-url "$FURL" --message-body three --message-group-id g \
+    --message-deduplication-id d3 >/dev/null 2>&1
+sqs receive-message --queue-url "$FURL" --max-number-of-messages 10 --attribute-names All \
+    >"$tmp/f3.json" 2>&1
+check "FIFO receive: one group, in order, no duplicate" "one,three" \
+    "$(jq -r '[.Messages[].Body] | join(",")' "$tmp/f3.json" 2>/dev/null)"
+check "FIFO receive: MessageGroupId attribute" "g" "$(jget "$tmp/f3.json" '.Messages[0].Attributes.MessageGroupId')"
+sqs send-message --queue-url "$FURL" --message-body x >/dev/null 2>"$tmp/err6"
+check "FIFO send without a group: MissingParameter" "yes" "$(has 'MissingParameter' "$tmp/err6")"
+
+# 13. dead-letter queue, redrive, source listing, permissions
+D=$Q-dlq
+DURL=$(sqs create-queue --queue-name "$D" 2>/dev/null | jq -r .QueueUrl)
+S=$Q-src
+REDRIVE="{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:$D\",\"maxReceiveCount\":\"1\"}"
+jq -n --arg r "$REDRIVE" '{RedrivePolicy: $r}' >"$tmp/redrive.json"
+SURL=$(sqs create-queue --queue-name "$S" --attributes "file://$tmp/redrive.json" 2>/dev/null | jq -r .QueueUrl)
+sqs send-message --queue-url "$SURL" --message-body poison >/dev/null 2>&1
+sqs receive-message --queue-url "$SURL" --visibility-timeout 0 >/dev/null 2>&1
+sqs receive-message --queue-url "$SURL" >"$tmp/src2.json" 2>&1
+check "second receive past maxReceiveCount gets nothing" "0" \
+    "$(jq -rs 'map(.Messages // []) | add // [] | length' "$tmp/src2.json" 2>/dev/null)"
+sqs receive-message --queue-url "$DURL" --attribute-names All >"$tmp/dlq.json" 2>&1
+check "the message is in the dead-letter queue" "poison" "$(jget "$tmp/dlq.json" '.Messages[0].Body')"
+check "DeadLetterQueueSourceArn" "arn:aws:sqs:us-east-1:000000000000:$S" \
+    "$(jget "$tmp/dlq.json" '.Messages[0].Attributes.DeadLetterQueueSourceArn')"
+sqs list-dead-letter-source-queues --queue-url "$DURL" >"$tmp/srcs.json" 2>&1
+check "list-dead-letter-source-queues" "$SURL" "$(jq -r '.queueUrls | join(",")' "$tmp/srcs.json" 2>/dev/null)"
+sqs add-permission --queue-url "$SURL" --label share --aws-account-ids 111122223333 \
+    --actions SendMessage >/dev/null 2>&1
+sqs get-queue-attributes --queue-url "$SURL" --attribute-names Policy >"$tmp/pol.json" 2>&1
+check "add-permission writes the statement" "share SQS:SendMessage arn:aws:iam::111122223333:root" \
+    "$(jget "$tmp/pol.json" .Attributes.Policy | jq -r '.Statement[0] | "\(.Sid) \(.Action) \(.Principal.AWS)"' 2>/dev/null)"
+sqs remove-permission --queue-url "$SURL" --label share >/dev/null 2>&1
+check "remove-permission exit status" "0" "$?"
+for u in "$FURL" "$DURL" "$SURL"; do sqs delete-queue --queue-url "$u" >/dev/null 2>&1; done
+sqs create-queue --queue-name "$D" >/dev/null 2>"$tmp/err7"
+check "re-create within 60 s: QueueDeletedRecently" "yes" "$(has 'QueueDeletedRecently' "$tmp/err7")"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

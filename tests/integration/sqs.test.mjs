@@ -28,6 +28,8 @@ import {
   TagQueueCommand,
   UntagQueueCommand,
   ListQueueTagsCommand,
+  StartMessageMoveTaskCommand,
+  ListMessageMoveTasksCommand,
 } from "@aws-sdk/client-sqs";
 
 const ENDPOINT = (process.env.NAGARE_ENDPOINT || "http://127.0.0.1:4566").replace(/\/$/, "");
@@ -282,4 +284,53 @@ test("bad credentials are refused with 403", async () => {
     assert.match(`${e.name} ${e.Code || ""} ${e.message}`, /InvalidClientTokenId|security token/i);
     return true;
   });
+});
+
+test("FIFO: digests of a duplicate are of what was sent, groups stay in order", async (t) => {
+  const QueueName = unique("fifo") + ".fifo";
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
+  );
+  t.after(() => sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => {}));
+  const MessageAttributes = { k: { DataType: "String", StringValue: "v" } };
+  // The SDK checks MD5OfMessageBody/MD5OfMessageAttributes of every answer.
+  const first = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "a", MessageGroupId: "g", MessageAttributes }));
+  const dup = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "a", MessageGroupId: "g" }));
+  assert.equal(dup.MessageId, first.MessageId);
+  assert.equal(dup.SequenceNumber, first.SequenceNumber);
+  const batch = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl,
+      Entries: ["b", "c", "d"].map((b, i) => ({ Id: `e${i}`, MessageBody: b, MessageGroupId: i < 2 ? "g" : "h" })),
+    }),
+  );
+  assert.equal(batch.Successful.length, 3);
+  const r = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }),
+  );
+  assert.deepEqual(r.Messages.map((m) => m.Body), ["a", "b", "c", "d"]);
+  assert.equal(r.Messages[0].Attributes.SequenceNumber, first.SequenceNumber);
+  assert.equal(r.Messages[3].Attributes.MessageGroupId, "h");
+});
+
+test("dead-letter queue and a move task back to the source", async (t) => {
+  const dlq = await newQueue(t, "dlq");
+  const DlqArn = (await attrs(dlq, ["QueueArn"])).QueueArn;
+  const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: DlqArn, maxReceiveCount: 1 });
+  const src = await newQueue(t, "src", { RedrivePolicy });
+  await sqs.send(new SendMessageCommand({ QueueUrl: src, MessageBody: "retry me" }));
+  await sqs.send(new ReceiveMessageCommand({ QueueUrl: src, VisibilityTimeout: 0 }));
+  const none = await sqs.send(new ReceiveMessageCommand({ QueueUrl: src }));
+  assert.equal((none.Messages || []).length, 0);
+  const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: DlqArn }));
+  assert.ok(TaskHandle);
+  let status = "";
+  for (let i = 0; i < 50 && status !== "COMPLETED"; i++) {
+    const l = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: DlqArn }));
+    status = l.Results[0].Status;
+    if (status !== "COMPLETED") await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal(status, "COMPLETED");
+  const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl: src, WaitTimeSeconds: 1 }));
+  assert.deepEqual((back.Messages || []).map((m) => m.Body), ["retry me"]);
 });
