@@ -8,6 +8,7 @@
  * only the last two path segments count.
  */
 #include "sqs/service.h"
+#include "base/b64.h"
 #include "base/xalloc.h"
 
 #include <limits.h>
@@ -512,27 +513,16 @@ typedef struct scratch {
     sqs_msg_attr_t attrs[SQS_BATCH_MAX][SQS_MSG_ATTRS_MAX + 1];
 } scratch_t;
 
-/* Decodes base64 (as the JSON and query protocols carry blobs). -1 if invalid. */
-static int b64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
+/* Decodes base64 (as the JSON and query protocols carry blobs) into a new
+ * block the caller frees. -1 if invalid. */
+static int b64_decode_new(const char *s, size_t len, unsigned char **out, size_t *outlen)
 {
-    /* Strict: the alphabet only (EVP_DecodeBlock would skip spaces), and
-     * padding only as the last one or two characters of the last group. */
-    size_t pad = len && s[len - 1] == '=' ? (len > 1 && s[len - 2] == '=' ? 2 : 1) : 0;
-    if (len % 4 ||
-        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != len - pad)
-        return -1;
-    unsigned char *d = xmalloc(len / 4 * 3 + 1);
-    int n = len ? EVP_DecodeBlock(d, (const unsigned char *)s, (int)len) : 0;
-    if (n < 0) {
+    unsigned char *d = xmalloc(b64_decoded_max(len));
+    if (b64_decode(s, len, d, outlen) < 0) {
         free(d);
         return -1;
     }
-    if (len && s[len - 1] == '=')
-        n--;
-    if (len > 1 && s[len - 2] == '=')
-        n--;
     *out = d;
-    *outlen = (size_t)n;
     return 0;
 }
 
@@ -564,7 +554,8 @@ static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n
         const json_t *bv = json_object_get(v, "BinaryValue");
         if (json_is_string(bv)) {
             unsigned char *d;
-            if (b64_decode(json_string_value(bv), json_string_length(bv), &d, &a->binary_len) < 0)
+            if (b64_decode_new(json_string_value(bv), json_string_length(bv), &d, &a->binary_len) <
+                0)
                 return aws_error_set(err, 400, "InvalidParameterValue",
                                      "The binary value of message attribute %s is not valid "
                                      "base64.",

@@ -1,5 +1,5 @@
 /*
- * test_base — the pieces under src/base: capped buffers, hex, ids, digests.
+ * test_base — the pieces under src/base: capped buffers, hex, ids, digests, strmap, base64.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/hex.h"
@@ -145,6 +146,26 @@ static void test_strmap_matches_model(void **state)
     strmap_free(&m);
 }
 
+/* Strict base64: the alphabet only, padding only at the very end. */
+static void test_b64_decode_is_strict(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } ok[] = {{"", ""}, {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg==", "foob"}};
+    static const char *const bad[] = {
+        "Zg=", "Zg", "Z===", "Zg==Zg==", "Zm 9v", "Zm9v\n", "Zm-v", "=Zg="};
+    uint8_t buf[64];
+    size_t len;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(b64_decode(ok[i].in, strlen(ok[i].in), buf, &len), 0);
+        assert_int_equal(len, strlen(ok[i].out));
+        assert_memory_equal(buf, ok[i].out, len);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(b64_decode(bad[i], strlen(bad[i]), buf, &len), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_uuid4_shape_and_uniqueness),
         cmocka_unit_test(test_digests_match_known_values),
         cmocka_unit_test(test_strmap_matches_model),
+        cmocka_unit_test(test_b64_decode_is_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
