@@ -10,6 +10,7 @@
  * signed-header lookup, which is bounded by SIGNED_MAX names times the request's headers.
  */
 #include "aws/sigv4.h"
+#include "base/clock.h"
 #include "base/digest.h"
 #include "base/hex.h"
 #include "base/xalloc.h"
@@ -514,17 +515,6 @@ static int signature_compute(const sigv4_request_t *req, const sigv4_auth_t *aut
 
 /* ---- dates ----------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static long days_from_civil(long y, long m, long d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static long digits(const char *s, int n)
 {
     long v = 0;
@@ -546,7 +536,7 @@ static int amz_date_parse(const char *s, size_t n, time_t *t)
     long h = digits(s + 9, 2), mi = digits(s + 11, 2), sec = digits(s + 13, 2);
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
-    *t = (time_t)(days_from_civil(digits(s, 4), mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+    *t = (time_t)(clock_days_from_civil(digits(s, 4), mo, d) * 86400 + h * 3600 + mi * 60 + sec);
     return 0;
 }
 

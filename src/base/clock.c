@@ -19,3 +19,14 @@ uint64_t clock_wall_ms(void)
 {
     return read_ms(CLOCK_REALTIME);
 }
+
+/* Howard Hinnant's days_from_civil: exact for every year an int64_t of days holds. */
+int64_t clock_days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}

@@ -3,7 +3,7 @@
  *
  * Deadlines (visibility, delays, long polls, timeouts) use the monotonic clock;
  * what users see (SentTimestamp, CreatedTimestamp) uses the wall clock. Both in
- * milliseconds.
+ * milliseconds. Also the calendar arithmetic that parsers of dates share.
  */
 #ifndef NAGARE_BASE_CLOCK_H
 #define NAGARE_BASE_CLOCK_H
@@ -14,5 +14,8 @@
 uint64_t clock_mono_ms(void);
 /* Milliseconds since the Unix epoch. */
 uint64_t clock_wall_ms(void);
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar (month
+ * 1-12, day 1-31; negative before 1970). No time zones, no checks. */
+int64_t clock_days_from_civil(int64_t year, int64_t month, int64_t day);
 
 #endif

@@ -24,6 +24,7 @@
  */
 #include "iam/policy_int.h"
 #include "base/b64.h"
+#include "base/clock.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -107,6 +108,16 @@ bool cond_op_takes_vars(const cond_op_t *op)
            op->base == COND_STRING_LIKE || op->base == COND_ARN || op->base == COND_BOOL;
 }
 
+static bool is_numeric(cond_base_t b)
+{
+    return b >= COND_NUMERIC_EQ && b <= COND_NUMERIC_GE;
+}
+
+static bool is_date(cond_base_t b)
+{
+    return b >= COND_DATE_EQ && b <= COND_DATE_GE;
+}
+
 /* ---- value parsing -------------------------------------------------------------------- */
 
 static bool is_digit(char c)
@@ -169,17 +180,6 @@ static bool parse_number(const char *s, size_t n, double *out)
     buf[n] = '\0';
     *out = strtod(buf, NULL);
     return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 typedef struct cursor {
@@ -281,7 +281,7 @@ bool cond_date_parse(const char *s, size_t n, date_value_t *out)
     } else if (c.i != n) {
         return false;
     }
-    int64_t days = days_from_civil(neg ? -year : year, month, day);
+    int64_t days = clock_days_from_civil(neg ? -year : year, month, day);
     *out = (date_value_t){.sec = days * 86400 + sec, .nsec = nsec};
     return true;
 }
@@ -337,36 +337,19 @@ void cond_value_compile(arena_t *a, const cond_op_t *op, const char *s, size_t n
 {
     pat_compile(a, s, n, vars && cond_op_takes_vars(op), &v->text);
     v->ok = true;
-    switch (op->base) {
-    case COND_NUMERIC_EQ:
-    case COND_NUMERIC_LT:
-    case COND_NUMERIC_LE:
-    case COND_NUMERIC_GT:
-    case COND_NUMERIC_GE:
+    if (is_numeric(op->base)) {
         v->ok = parse_number(s, n, &v->u.num);
-        break;
-    case COND_DATE_EQ:
-    case COND_DATE_LT:
-    case COND_DATE_LE:
-    case COND_DATE_GT:
-    case COND_DATE_GE:
+    } else if (is_date(op->base)) {
         v->ok = cond_date_parse(s, n, &v->u.date);
-        break;
-    case COND_BINARY: {
+    } else if (op->base == COND_BINARY) {
         uint8_t *bytes = arena_alloc(a, b64_decoded_max(n));
         v->ok = b64_decode(s, n, bytes, &v->u.bin.len) == 0;
         v->u.bin.bytes = bytes;
-        break;
-    }
-    case COND_IP:
+    } else if (op->base == COND_IP) {
         v->ok = parse_cidr(s, n, true, &v->u.ip);
-        break;
-    case COND_NULL:
+    } else if (op->base == COND_NULL) {
         v->u.truth = n == 4 && strncasecmp(s, "true", 4) == 0;
         v->ok = v->u.truth || (n == 5 && strncasecmp(s, "false", 5) == 0);
-        break;
-    default:
-        break;
     }
 }
 
@@ -476,27 +459,15 @@ static bool value_matches(const cond_t *c, const cond_value_t *v, const iam_requ
 {
     if (!v->ok)
         return false;
-    switch (c->op.base) {
-    case COND_NUMERIC_EQ:
-    case COND_NUMERIC_LT:
-    case COND_NUMERIC_LE:
-    case COND_NUMERIC_GT:
-    case COND_NUMERIC_GE:
+    if (is_numeric(c->op.base))
         return numeric_matches(c->op.base, v->u.num, s, sn);
-    case COND_DATE_EQ:
-    case COND_DATE_LT:
-    case COND_DATE_LE:
-    case COND_DATE_GT:
-    case COND_DATE_GE:
+    if (is_date(c->op.base))
         return date_matches(c->op.base, &v->u.date, s, sn);
-    case COND_BINARY:
+    if (c->op.base == COND_BINARY)
         return binary_equals(v, s, sn);
-    case COND_IP: {
+    if (c->op.base == COND_IP) {
         ip_value_t a;
         return parse_cidr(s, sn, false, &a) && ip_in(&v->u.ip, &a);
-    }
-    default:
-        break;
     }
     if (!v->text.segs)
         return text_matches(c->op.base, v->text.text, NULL, v->text.len, s, sn);

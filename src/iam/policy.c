@@ -135,72 +135,82 @@ static int each_string(parser_t *ps, const json_t *v, each_fn fn, void *arg)
 
 /* ---- 1. grammar ----------------------------------------------------------------------- */
 
+static bool scalar_ok(const json_t *v, bool allow_scalars)
+{
+    return json_is_string(v) || (allow_scalars && (json_is_number(v) || json_is_boolean(v)));
+}
+
+/* A string (or, with allow_scalars, a number or boolean), or a list of them. */
 static bool string_or_strings(const json_t *v, bool allow_scalars)
 {
-    if (json_is_string(v) || (allow_scalars && (json_is_number(v) || json_is_boolean(v))))
-        return true;
     if (!json_is_array(v))
-        return false;
+        return scalar_ok(v, allow_scalars);
     size_t i;
     json_t *item;
     json_array_foreach(v, i, item)
     {
-        if (!json_is_string(item) &&
-            !(allow_scalars && (json_is_number(item) || json_is_boolean(item))))
+        if (!scalar_ok(item, allow_scalars))
             return false;
     }
     return true;
 }
 
-static bool fields_known(const json_t *o, const char *const *known)
+typedef bool (*member_fn)(const char *key, const json_t *v, const void *arg);
+
+/* Whether every member of object o passes ok. */
+static bool all_members(const json_t *o, member_fn ok, const void *arg)
 {
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)o, k, v)
     {
-        if (!in_list(known, k))
+        if (!ok(k, v, arg))
             return false;
     }
     return true;
 }
 
-static bool condition_syntax_ok(const json_t *cond)
+static bool key_known(const char *key, const json_t *v, const void *known)
 {
-    if (!json_is_object(cond))
-        return false;
-    const char *op_name, *key;
-    json_t *block, *values;
-    json_object_foreach((json_t *)cond, op_name, block)
-    {
-        cond_op_t op;
-        if (!json_is_object(block))
-            return false;
-        /* An unknown operator passes only with nothing under it. */
-        if (cond_op_parse(op_name, &op) < 0 && json_object_size(block) > 0)
-            return false;
-        json_object_foreach(block, key, values)
-        {
-            if (!string_or_strings(values, true))
-                return false;
-        }
-    }
-    return true;
+    (void)v;
+    return in_list(known, key);
+}
+
+static bool fields_known(const json_t *o, const char *const *known)
+{
+    return all_members(o, key_known, known);
+}
+
+/* A condition value: a string, number or boolean, or a list of them. */
+static bool value_ok(const char *key, const json_t *v, const void *arg)
+{
+    (void)key, (void)arg;
+    return string_or_strings(v, true);
+}
+
+/* An operator block; an unknown operator passes only with nothing under it. */
+static bool block_ok(const char *op_name, const json_t *block, const void *arg)
+{
+    cond_op_t op;
+    (void)arg;
+    return json_is_object(block) &&
+           (cond_op_parse(op_name, &op) == 0 || json_object_size(block) == 0) &&
+           all_members(block, value_ok, NULL);
+}
+
+/* A principal list: strings only. */
+static bool principals_ok(const char *type, const json_t *v, const void *arg)
+{
+    (void)type, (void)arg;
+    return string_or_strings(v, false);
 }
 
 static bool principal_syntax_ok(const json_t *p)
 {
     if (json_is_string(p))
         return strcmp(json_string_value(p), "*") == 0;
-    if (!json_is_object(p) || json_object_size(p) == 0 || !fields_known(p, PRINCIPAL_TYPES))
-        return false;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)p, k, v)
-    {
-        if (!string_or_strings(v, false))
-            return false;
-    }
-    return true;
+    return json_is_object(p) && json_object_size(p) > 0 && fields_known(p, PRINCIPAL_TYPES) &&
+           all_members(p, principals_ok, NULL);
 }
 
 static bool both(const json_t *st, const char *a, const char *b)
@@ -228,7 +238,8 @@ static bool statement_syntax_ok(const json_t *st)
     const json_t *sid = json_object_get(st, "Sid"), *cond = json_object_get(st, "Condition");
     const json_t *pr = json_object_get(st, "Principal");
     pr = pr ? pr : json_object_get(st, "NotPrincipal");
-    return (!sid || json_is_string(sid)) && (!cond || condition_syntax_ok(cond)) &&
+    return (!sid || json_is_string(sid)) &&
+           (!cond || (json_is_object(cond) && all_members(cond, block_ok, NULL))) &&
            (!pr || principal_syntax_ok(pr));
 }
 
