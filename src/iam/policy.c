@@ -348,6 +348,30 @@ static int resource_legacy(parser_t *ps, const char *s, size_t n, void *arg)
     return 0;
 }
 
+/* IAM's message for a partition other than aws: the resource rebuilt from its
+ * parts after the partition (rest[0..end), or NULL when there is none), "*"
+ * for the missing ones. */
+static void partition_error(char *out, size_t cap, const char *part, size_t part_len,
+                            const char *rest, const char *end)
+{
+    const char *f[4] = {"*", "*", "*", "*"};
+    size_t fl[4] = {1, 1, 1, 1}, k = 0;
+    for (const char *p = rest; p && k < 4; k++) {
+        const char *c = k < 3 ? memchr(p, ':', (size_t)(end - p)) : NULL;
+        f[k] = p;
+        fl[k] = (size_t)((c ? c : end) - p);
+        p = c ? c + 1 : NULL;
+    }
+    if (k == 1 && fl[0] == 0) {
+        f[0] = "*";
+        fl[0] = 1;
+    }
+    snprintf(out, cap,
+             "Partition \"%.*s\" is not valid for resource \"arn:%.*s:%.*s:%.*s:%.*s:%.*s\".",
+             (int)part_len, part, (int)part_len, part, (int)fl[0], f[0], (int)fl[1], f[1],
+             (int)fl[2], f[2], (int)fl[3], f[3]);
+}
+
 /* The message for a resource IAM would not take for its format, or "" (first one wins). */
 static int resource_format(parser_t *ps, const char *s, size_t n, void *arg)
 {
@@ -364,27 +388,7 @@ static int resource_format(parser_t *ps, const char *s, size_t n, void *arg)
     const char *part = c1 + 1, *c2 = memchr(part, ':', (size_t)(end - part));
     size_t part_len = (size_t)((c2 ? c2 : end) - part);
     if (part_len != 3 || memcmp(part, "aws", 3) != 0) {
-        /* IAM shows the resource rebuilt from its parts, "*" for the missing ones. */
-        const char *f[4] = {"*", "*", "*", "*"};
-        size_t fl[4] = {1, 1, 1, 1}, k = 0;
-        const char *p = c2 ? c2 + 1 : end;
-        while (c2 && k < 4) {
-            const char *c = k < 3 ? memchr(p, ':', (size_t)(end - p)) : NULL;
-            f[k] = p;
-            fl[k] = (size_t)((c ? c : end) - p);
-            k++;
-            if (!c)
-                break;
-            p = c + 1;
-        }
-        if (k == 1 && fl[0] == 0) {
-            f[0] = "*";
-            fl[0] = 1;
-        }
-        snprintf(out, cap,
-                 "Partition \"%.*s\" is not valid for resource \"arn:%.*s:%.*s:%.*s:%.*s:%.*s\".",
-                 (int)part_len, part, (int)part_len, part, (int)fl[0], f[0], (int)fl[1], f[1],
-                 (int)fl[2], f[2], (int)fl[3], f[3]);
+        partition_error(out, cap, part, part_len, c2 ? c2 + 1 : NULL, end);
         return 0;
     }
     if (!c2) {

@@ -120,9 +120,11 @@ typedef enum iam_layer {
 } iam_layer_t;
 
 /* What iam_eval decided and why.
- * - ALLOW: `layer` and `policy`/`statement` name the statement that granted
- *   (for the root, layer ROOT and no policy); limiting layers that also had to
- *   allow (boundary, session policies) are not named.
+ * - ALLOW: `layer` and `policy`/`statement` name the statement that granted:
+ *   the identity-based one, or the resource policy's when it named the caller
+ *   (or its role) directly, and always for cross-account requests and service
+ *   principals; for the root in its own account, layer ROOT and no policy.
+ *   Layers that only had to agree (boundary, session policies) are not named.
  * - EXPLICIT_DENY: the first Deny statement that applied.
  * - IMPLICIT_DENY: `layer` is the layer that allowed nothing; `policy` is NULL. */
 typedef struct iam_verdict {
