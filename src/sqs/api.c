@@ -10,6 +10,7 @@
 #include "sqs/service.h"
 #include "base/b64.h"
 #include "base/xalloc.h"
+#include "iam/policy.h"
 
 #include <limits.h>
 #include <openssl/evp.h>
@@ -157,6 +158,17 @@ static char *redrive_allow_normalise(const json_t *doc, const char *v, aws_error
     return buf_steal(&b, &len);
 }
 
+/* A queue's Policy must be a resource policy IAM accepts (it is enforced as one). */
+static bool policy_ok(const char *text)
+{
+    iam_policy_t *p = NULL;
+    iam_policy_error_t perr;
+    if (iam_policy_parse(text, strlen(text), IAM_POLICY_RESOURCE, &p, &perr) < 0)
+        return false;
+    iam_policy_free(p);
+    return true;
+}
+
 static int json_attrs_normalise(sqs_attr_t *a, size_t n, json_attrs_t *keep, aws_error_t *err)
 {
     for (size_t i = 0; i < n; i++) {
@@ -167,7 +179,7 @@ static int json_attrs_normalise(sqs_attr_t *a, size_t n, json_attrs_t *keep, aws
         json_t *doc = json_loads(a[i].value, JSON_REJECT_DUPLICATES, NULL);
         char *norm = NULL;
         int rc = 0;
-        if (!json_is_object(doc))
+        if (!json_is_object(doc) || (!redrive && !allow && !policy_ok(a[i].value)))
             rc = aws_error_set(err, 400, "InvalidAttributeValue",
                                "Invalid value for the parameter %s.", a[i].name);
         else if (redrive || allow)

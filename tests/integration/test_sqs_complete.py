@@ -683,9 +683,13 @@ class PermissionTests(FifoBase):
         )
         self.assertIn("can't find label", e.response["Error"]["Message"])
 
-    def test_policy_attribute_must_be_a_document(self):
+    def test_policy_attribute_must_be_a_resource_policy(self):
         _, url = self.new_queue("pol")
-        for bad in ("not json", "[1, 2]"):
+        no_principal = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+        }
+        for bad in ("not json", "[1, 2]", '{"Statement": "x"}', json.dumps(no_principal)):
             with self.subTest(value=bad):
                 self.assert_aws_error(
                     "InvalidAttributeValue",
