@@ -1105,6 +1105,18 @@ static json_t *one_or_list(json_t *list)
     return one;
 }
 
+/* The start of Add/RemovePermission: the queue (u, q), the context and the
+ * queue's policy document; NULL with c->err when the queue is gone. */
+static json_t *permission_begin(aws_call_t *c, sqs_ctx_t *ctx, qurl_t *u, sqs_queue_ref_t *q,
+                                char arn[SQS_ARN_MAX])
+{
+    if (queue_ref(c, u, q) < 0)
+        return NULL;
+    sqs_service_ctx(c, ctx);
+    snprintf(arn, SQS_ARN_MAX, "arn:aws:sqs:%s:%s:%s", c->region, u->account, u->name);
+    return policy_load(c, ctx, q, arn);
+}
+
 static int h_add_permission(aws_call_t *c)
 {
     sqs_ctx_t ctx;
@@ -1114,13 +1126,9 @@ static int h_add_permission(aws_call_t *c)
     const char *label = jstr(c->in, "Label");
     const json_t *accounts = json_object_get(c->in, "AWSAccountIds");
     const json_t *actions = json_object_get(c->in, "Actions");
-    if (queue_ref(c, &u, &q) < 0)
-        return AWS_CALL_ERROR;
-    sqs_service_ctx(c, &ctx);
-    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
     if (permission_check(c, label, accounts, actions) < 0)
         return done(c, -1);
-    json_t *doc = policy_load(c, &ctx, &q, arn);
+    json_t *doc = permission_begin(c, &ctx, &u, &q, arn);
     if (!doc)
         return done(c, -1);
     json_t *statements = json_object_get(doc, "Statement");
@@ -1154,11 +1162,7 @@ static int h_remove_permission(aws_call_t *c)
     sqs_queue_ref_t q;
     char arn[SQS_ARN_MAX];
     const char *label = jstr(c->in, "Label");
-    if (queue_ref(c, &u, &q) < 0)
-        return AWS_CALL_ERROR;
-    sqs_service_ctx(c, &ctx);
-    snprintf(arn, sizeof(arn), "arn:aws:sqs:%s:%s:%s", c->region, u.account, u.name);
-    json_t *doc = policy_load(c, &ctx, &q, arn);
+    json_t *doc = permission_begin(c, &ctx, &u, &q, arn);
     if (!doc)
         return done(c, -1);
     json_t *statements = json_object_get(doc, "Statement");

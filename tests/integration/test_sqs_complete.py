@@ -636,43 +636,26 @@ class PermissionTests(FifoBase):
                 ],
             },
         )
-        e = self.assert_aws_error(
-            "InvalidParameterValue",
-            400,
-            self.sqs.add_permission,
-            QueueUrl=url,
-            Label="one",
-            AWSAccountIds=["111122223333"],
-            Actions=["SendMessage"],
-        )
-        self.assertIn("Already exists", e.response["Error"]["Message"])
-        self.assert_aws_error(
-            "InvalidParameterValue",
-            400,
-            self.sqs.add_permission,
-            QueueUrl=url,
-            Label="three",
-            AWSAccountIds=["111122223333"],
-            Actions=["CreateQueue"],
-        )
-        self.assert_aws_error(
-            "OverLimit",
-            403,
-            self.sqs.add_permission,
-            QueueUrl=url,
-            Label="four",
-            AWSAccountIds=["111122223333"],
-            Actions=["SendMessage"] * 8,
-        )
-        self.assert_aws_error(
-            "InvalidParameterValue",
-            400,
-            self.sqs.add_permission,
-            QueueUrl=url,
-            Label="five",
-            AWSAccountIds=["not-an-account"],
-            Actions=["SendMessage"],
-        )
+        bad = [
+            ("InvalidParameterValue", 400, "one", ["111122223333"], ["SendMessage"]),  # exists
+            ("InvalidParameterValue", 400, "three", ["111122223333"], ["CreateQueue"]),
+            ("OverLimit", 403, "four", ["111122223333"], ["SendMessage"] * 8),
+            ("InvalidParameterValue", 400, "five", ["not-an-account"], ["SendMessage"]),
+            ("InvalidParameterValue", 400, "bad label!", ["111122223333"], ["SendMessage"]),
+        ]
+        for code, status, label, accounts, actions in bad:
+            with self.subTest(label=label):
+                e = self.assert_aws_error(
+                    code,
+                    status,
+                    self.sqs.add_permission,
+                    QueueUrl=url,
+                    Label=label,
+                    AWSAccountIds=accounts,
+                    Actions=actions,
+                )
+                if label == "one":
+                    self.assertIn("Already exists", e.response["Error"]["Message"])
         self.sqs.remove_permission(QueueUrl=url, Label="one")
         left = json.loads(self.attrs(url, "Policy")["Policy"])
         self.assertEqual([s["Sid"] for s in left["Statement"]], ["two"])
