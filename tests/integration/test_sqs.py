@@ -1013,8 +1013,8 @@ def main():
     suite = unittest.TestSuite()
     for module in (sys.modules[__name__], test_sqs_complete):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromModule(module))
-    if len(sys.argv) > 1:  # names of tests to run, as unittest.main takes them
-        suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:], sys.modules[__name__])
+    if len(sys.argv) > 1:  # dotted names of tests to run: test_sqs_complete.FifoTests, ...
+        suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:])
     r = unittest.TextTestRunner(verbosity=2).run(suite)
     # A test with several failing subtests still counts as one failed test.
     failed = set()
