@@ -11,7 +11,10 @@
 #include "base/log.h"
 #include "bench/bench.h"
 #include "http/server.h"
+#include "base/ids.h"
+#include "iam/authz.h"
 #include "iam/identity.h"
+#include "iam/sts.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -31,6 +34,8 @@ typedef struct serve_opts {
     char root_key[256];
     char root_secret[256];
     bool iam;
+    const char *account_keys[16]; /* --account-key ACCOUNT:KEYID:SECRET */
+    size_t n_account_keys;
 } serve_opts_t;
 
 typedef struct server {
@@ -38,6 +43,8 @@ typedef struct server {
     serve_opts_t opts;
     store_t *store;
     iam_identity_t *ids;
+    iam_authz_t *authz;
+    iam_sts_t *sts;
     sqs_service_t *sqs;
     aws_gateway_t *gw;
     http_server_t *http;
@@ -51,6 +58,7 @@ static void usage(FILE *f)
                "--in-memory]\n"
                "                    [--account 000000000000] [--root-key ID:SECRET] "
                "[--no-iam]\n"
+               "                    [--account-key ACCOUNT:KEYID:SECRET]...\n"
                "       nagare bench --help\n"
                "       nagare version\n");
 }
@@ -58,19 +66,21 @@ static void usage(FILE *f)
 static int parse_serve(int argc, char **argv, serve_opts_t *o)
 {
     static const struct option longs[] = {
-        {"host", required_argument, 0, 'h'},
-        {"port", required_argument, 0, 'p'},
-        {"data-dir", required_argument, 0, 'd'},
-        {"in-memory", no_argument, 0, 'm'},
-        {"account", required_argument, 0, 'a'},
-        {"root-key", required_argument, 0, 'k'},
-        {"no-iam", no_argument, 0, 'n'},
-        {"help", no_argument, 0, '?'},
-        {0, 0, 0, 0},
+        {"host", required_argument, 0, 'h'},     {"port", required_argument, 0, 'p'},
+        {"data-dir", required_argument, 0, 'd'}, {"in-memory", no_argument, 0, 'm'},
+        {"account", required_argument, 0, 'a'},  {"root-key", required_argument, 0, 'k'},
+        {"no-iam", no_argument, 0, 'n'},         {"account-key", required_argument, 0, 'K'},
+        {"help", no_argument, 0, '?'},           {0, 0, 0, 0},
     };
     bool in_memory = false;
     int c;
-    *o = (serve_opts_t){"127.0.0.1", 4566, "./.nagare", "000000000000", "test", "test", true};
+    *o = (serve_opts_t){.host = "127.0.0.1",
+                        .port = 4566,
+                        .data_dir = "./.nagare",
+                        .account = "000000000000",
+                        .root_key = "test",
+                        .root_secret = "test",
+                        .iam = true};
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         const char *colon;
@@ -92,6 +102,13 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
             break;
         case 'n':
             o->iam = false;
+            break;
+        case 'K':
+            if (o->n_account_keys == sizeof(o->account_keys) / sizeof(o->account_keys[0])) {
+                fprintf(stderr, "nagare: too many --account-key\n");
+                return -1;
+            }
+            o->account_keys[o->n_account_keys++] = optarg;
             break;
         case 'k':
             colon = strchr(optarg, ':');
@@ -150,6 +167,55 @@ static void raise_fd_limit(void)
     }
 }
 
+/* --account-key ACCOUNT:KEYID:SECRET: the root of another account. */
+static int account_keys_add(server_t *s)
+{
+    for (size_t i = 0; i < s->opts.n_account_keys; i++) {
+        char account[32], key[256];
+        const char *spec = s->opts.account_keys[i];
+        const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2 && c1 - spec < (long)sizeof(account) && c2 - c1 - 1 < (long)sizeof(key)) {
+            snprintf(account, sizeof(account), "%.*s", (int)(c1 - spec), spec);
+            snprintf(key, sizeof(key), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+            if (c2[1] && iam_identity_add_root(s->ids, account, key, c2 + 1) == 0)
+                continue;
+        }
+        fprintf(stderr,
+                "nagare: --account-key takes ACCOUNT:KEYID:SECRET (12-digit account, a key id "
+                "not used by another account): %s\n",
+                spec);
+        return -1;
+    }
+    return 0;
+}
+
+static int token_key_cb(void *ud, const char *key, const void *blob, size_t len)
+{
+    uint8_t *out = ud;
+    if (strcmp(key, "token-key") || len != IAM_SESSION_KEY_BYTES)
+        return 0;
+    memcpy(out, blob, len);
+    out[IAM_SESSION_KEY_BYTES] = 1;
+    return 0;
+}
+
+/* The key STS session tokens are signed with: made once, kept in the store so
+ * sessions outlive a restart. */
+static int token_key_load(server_t *s)
+{
+    uint8_t key[IAM_SESSION_KEY_BYTES + 1] = {0};
+    if (store_kv_load(s->store, "iam-server", token_key_cb, key) < 0) {
+        fprintf(stderr, "nagare: cannot read the store\n");
+        return -1;
+    }
+    if (!key[IAM_SESSION_KEY_BYTES]) {
+        ids_random(key, IAM_SESSION_KEY_BYTES);
+        store_kv_put(s->store, "iam-server", "token-key", key, IAM_SESSION_KEY_BYTES);
+    }
+    iam_identity_set_token_key(s->ids, key);
+    return 0;
+}
+
 static int serve_start(server_t *s)
 {
     char err[512];
@@ -163,14 +229,19 @@ static int serve_start(server_t *s)
         fprintf(stderr, "nagare: --account must be 12 digits\n");
         return -1;
     }
+    if (account_keys_add(s) < 0 || token_key_load(s) < 0)
+        return -1;
+    s->authz = iam_authz_new();
+    s->sts = iam_sts_new(s->ids);
     s->sqs = sqs_service_new(s->loop, s->store, err, sizeof(err));
     if (!s->sqs) {
         fprintf(stderr, "nagare: cannot restore SQS state: %s\n", err);
         return -1;
     }
-    aws_gateway_config_t gcfg = {s->loop, s->ids, s->store, s->opts.iam};
+    aws_gateway_config_t gcfg = {s->loop, s->ids, s->authz, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
+    aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -203,15 +274,17 @@ static int cmd_serve(int argc, char **argv)
     uv_signal_start(&s.sigint, signal_cb, SIGINT);
     uv_signal_start(&s.sigterm, signal_cb, SIGTERM);
     printf("nagare %s ready on http://%s:%d  region: from each request's SigV4 scope  "
-           "root credentials: %s/%s (account %s)  store: %s%s\n",
+           "root credentials: %s/%s (account %s)  store: %s  IAM: %s\n",
            NAGARE_VERSION, s.opts.host, http_server_port(s.http), s.opts.root_key,
            s.opts.root_secret, s.opts.account, s.opts.data_dir ? s.opts.data_dir : "in memory",
-           s.opts.iam ? "" : "  IAM: off");
+           s.opts.iam ? "enforced" : "off (--no-iam: every authenticated call is allowed)");
     fflush(stdout);
     uv_run(s.loop, UV_RUN_DEFAULT);
     aws_gateway_free(s.gw);
     store_close(s.store); /* commits what is pending; its handles close on the loop */
     uv_run(s.loop, UV_RUN_DEFAULT);
+    iam_sts_free(s.sts);
+    iam_authz_free(s.authz);
     iam_identity_free(s.ids);
     if (uv_loop_close(s.loop) != 0)
         log_warn("handles still open at exit");

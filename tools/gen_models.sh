@@ -6,3 +6,5 @@ NEW=$(python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")
 OLD=$(/usr/bin/python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")/data
 first() { ls "$1"/service-2.json* | head -n 1; }
 tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012-11-05)" > src/aws/model_sqs.c
+# STS likewise (query protocol in both).
+tools/gen_model.py sts "$(first "$NEW"/sts/2011-06-15)" "$(first "$OLD"/sts/2011-06-15)" > src/aws/model_sts.c

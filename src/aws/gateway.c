@@ -166,21 +166,52 @@ static int authenticate(aws_call_t *c)
     if (sigv4_parse(&sr, &auth, &c->err) < 0)
         return -1;
     snprintf(c->region, sizeof(c->region), "%s", auth.region);
-    const char *secret = iam_identity_lookup(c->gw->cfg.identity, auth.access_key, &c->principal);
+    const char *secret =
+        iam_identity_lookup(c->gw->cfg.identity, auth.access_key, auth.session_token,
+                            auth.session_token_len, c->now_ms, &c->principal, &c->err);
     if (!secret)
-        return aws_error_set(&c->err, 403, "InvalidClientTokenId",
-                             "The security token included in the request is invalid.");
+        return -1;
     return sigv4_verify(&sr, &auth, secret, (time_t)(c->now_ms / 1000), c->gw->keys, &c->err);
 }
 
 /* ---- authorization ---------------------------------------------------- */
 
+/* The tags a request sets (aws:RequestTag/...): an input member "Tags" or
+ * "tags" that is a map (SQS, Lambda) or a list of {Key, Value} (IAM, STS). */
+static size_t request_tags(const aws_call_t *c, iam_tag_t *out, size_t cap)
+{
+    const json_t *t = json_object_get(c->in, "Tags");
+    if (!t)
+        t = json_object_get(c->in, "tags");
+    size_t n = 0;
+    if (json_is_object(t)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)t, k, v) if (n < cap && json_is_string(v)) out[n++] =
+            (iam_tag_t){k, json_string_value(v)};
+    } else if (json_is_array(t)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(t, i, e)
+        {
+            const char *k = json_string_value(json_object_get(e, "Key"));
+            const char *v = json_string_value(json_object_get(e, "Value"));
+            if (k && n < cap)
+                out[n++] = (iam_tag_t){k, v ? v : ""};
+        }
+    }
+    return n;
+}
+
 static int authorize(aws_call_t *c)
 {
-    buf_t arn;
+    buf_t arn, msg;
     iam_decision_t d;
+    iam_tag_t tags[50];
+    aws_resource_info_t info = {0};
     int rc = -1;
     buf_init(&arn, 0); /* bounded by the input it is built from */
+    buf_init(&msg, 2048);
     if (c->action->resource(c, &arn) < 0)
         goto out;
     /* No resource, no decision: an ARN that cannot be built is refused, never
@@ -191,23 +222,36 @@ static int authorize(aws_call_t *c)
         goto out;
     }
     memcpy(c->resource, arn.data, arn.len + 1);
-    iam_authorize(&c->principal, c->action->iam_action, c->resource, &d);
-    if (!c->gw->cfg.enforce_iam) {
+    if (c->svc->resource_info)
+        c->svc->resource_info(c->svc->state, c->resource, &info);
+    iam_authz_in_t in = {
+        .who = &c->principal,
+        .action = c->action->iam_action,
+        .resource = c->resource,
+        .region = c->region,
+        .source_ip = c->http->peer,
+        .now_ms = c->now_ms,
+        .resource_policy = info.policy,
+        .request_tags = tags,
+        .n_request_tags = request_tags(c, tags, sizeof(tags) / sizeof(tags[0])),
+        .resource_tags = info.tags,
+        .n_resource_tags = info.n_tags,
+    };
+    iam_authorize(c->gw->cfg.authz, &in, &d, &msg);
+    if (!c->gw->cfg.enforce_iam && !d.allowed) {
         d.allowed = true;
-        d.reason = "IAM enforcement is off (--no-iam)";
+        snprintf(d.reason, sizeof(d.reason), "IAM enforcement is off (--no-iam)");
     }
-    log_debug("authorize %s %s %s: %s (%s)", c->principal.arn, c->action->iam_action, c->resource,
-              d.allowed ? "allow" : "deny", d.reason);
+    log_debug("authorize %s %s %s: %s", c->principal.arn, c->action->iam_action, c->resource,
+              d.reason);
     if (!d.allowed) {
-        aws_error_set(&c->err, 403, "AccessDenied",
-                      "User: %s is not authorized to perform: %s on resource: %s because no "
-                      "resource-based policy allows the %s action",
-                      c->principal.arn, c->action->iam_action, c->resource, c->action->iam_action);
+        aws_error_set(&c->err, 403, "AccessDenied", "%s", msg.data);
         goto out;
     }
     rc = 0;
 out:
     buf_free(&arn);
+    buf_free(&msg);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "aws/error.h"
 #include "aws/model.h"
 #include "http/server.h"
+#include "iam/authz.h"
 #include "iam/identity.h"
 #include "store/store.h"
 
@@ -44,6 +45,14 @@ typedef struct aws_action {
     int (*handle)(aws_call_t *call);
 } aws_action_t;
 
+/* What authorization needs to know of a resource: its policy and tags (both
+ * owned by the service, valid until the service runs again). */
+typedef struct aws_resource_info {
+    const char *policy; /* the resource-based policy document, NULL = none */
+    const iam_tag_t *tags;
+    size_t n_tags;
+} aws_resource_info_t;
+
 struct aws_service {
     const char *name; /* SigV4 signing name, e.g. "sqs" */
     const model_service_t *model;
@@ -51,6 +60,9 @@ struct aws_service {
     size_t n_actions;
     size_t max_body; /* HTTP body cap for this service's requests (413 above it) */
     void *state;     /* the service's own state, for its handlers */
+    /* The policy and tags of the resource an ARN names (NULL: the service has
+     * no resource policies); leaves *out zeroed for an unknown resource. */
+    void (*resource_info)(void *state, const char *arn, aws_resource_info_t *out);
 };
 
 /* One request on its way through the path. */
@@ -82,6 +94,7 @@ struct aws_call {
 typedef struct aws_gateway_config {
     uv_loop_t *loop;
     iam_identity_t *identity; /* not owned */
+    iam_authz_t *authz;       /* not owned */
     store_t *store;           /* not owned */
     bool enforce_iam;         /* false with --no-iam: authenticated callers may do anything */
 } aws_gateway_config_t;

@@ -90,6 +90,7 @@ typedef struct sreq {
 struct sconn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    char peer[48]; /* the client's IP address ("" when unknown: a socketpair) */
     http_parser parser;
     http_server_t *srv;
     sconn_t *prev, *next;
@@ -134,6 +135,7 @@ static sreq_t *req_new(sconn_t *c)
     r->head_bytes = REQUEST_LINE_OVERHEAD;
     r->pub.method = "";
     r->pub.url = r->pub.path = r->pub.body = "";
+    r->pub.peer = c->peer;
     buf_init(&r->head, 0); /* bounded by head_bytes against max_header_bytes */
     buf_init(&r->body, 0); /* bounded by body_cap */
     if (c->q_tail)
@@ -809,6 +811,20 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 /* ---- connections and the server ------------------------------------------------------------ */
 
 /* Sets up a connection around a connected c->tcp and starts reading. */
+/* The client's address, once per connection (aws:SourceIp). */
+static void peer_name(sconn_t *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    c->peer[0] = 0;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)&ss, c->peer, sizeof(c->peer));
+    else if (ss.ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)&ss, c->peer, sizeof(c->peer));
+}
+
 static void conn_start(http_server_t *s, sconn_t *c)
 {
     c->srv = s;
@@ -824,6 +840,7 @@ static void conn_start(http_server_t *s, sconn_t *c)
     s->conns = c;
     s->n_conns++;
     uv_tcp_nodelay(&c->tcp, 1); /* fails harmlessly on a socketpair */
+    peer_name(c);
     conn_timer_update(c);
     conn_read_update(c);
 }

@@ -43,8 +43,9 @@ typedef struct http_request {
     size_t n_headers;
     const char *body;
     size_t body_len;
-    int http_minor; /* 0 or 1 */
-    void *user;     /* free for the handler's use */
+    int http_minor;   /* 0 or 1 */
+    const char *peer; /* the client's IP address, "" when unknown */
+    void *user;       /* free for the handler's use */
     /* Set by a handler that holds the request a while (a long poll): called
      * once if the client goes away before the response; the handler should
      * then stop its work and respond (the response is dropped). */

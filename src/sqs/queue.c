@@ -715,6 +715,20 @@ int sqs_queue_attrs_set(sqs_engine_t *e, const sqs_ctx_t *ctx, const sqs_attrs_s
     return 0;
 }
 
+int sqs_queue_info(const sqs_engine_t *e, const char *arn, sqs_queue_info_t *out)
+{
+    sqs_arn_t a;
+    const sqs_queue_t *q =
+        sqs_arn_parse(arn, &a) == 0 ? qtable_get(e, a.account, a.region, a.name) : NULL;
+    if (!q)
+        return -1;
+    out->policy = q->val[QA_POLICY];
+    out->tag_keys = (const char *const *)q->tag_keys;
+    out->tag_values = (const char *const *)q->tag_vals;
+    out->n_tags = q->n_tags;
+    return 0;
+}
+
 /* ---- tags ---- */
 
 static int tag_find(const sqs_queue_t *q, const char *key)

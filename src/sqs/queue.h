@@ -388,6 +388,17 @@ int sqs_queue_restore(sqs_engine_t *e, uint64_t queue_id, const void *blob, size
 int sqs_msg_restore(sqs_engine_t *e, uint64_t seq, uint64_t queue_id, const void *blob, size_t len,
                     const sqs_msg_state_t *st, uint64_t wall_now, uint64_t mono_now);
 
+/* What authorization reads of a queue: its Policy (NULL: none) and tags. The
+ * pointers are the queue's, valid until the next engine call. */
+typedef struct sqs_queue_info {
+    const char *policy;
+    const char *const *tag_keys, *const *tag_values;
+    size_t n_tags;
+} sqs_queue_info_t;
+
+/* The queue an ARN names: 0 with *out filled, -1 when there is none. */
+int sqs_queue_info(const sqs_engine_t *e, const char *arn, sqs_queue_info_t *out);
+
 /* ---- message move tasks --------------------------------------------------------- */
 
 #define SQS_MOVE_LIST_MAX   10  /* ListMessageMoveTasks MaxResults */

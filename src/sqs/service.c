@@ -21,6 +21,7 @@ typedef struct poll poll_t;
 
 struct sqs_service {
     uv_loop_t *loop;
+    iam_tag_t tags[SQS_TAGS_MAX]; /* sqs_resource_info's answer */
     store_t *store;
     sqs_engine_t *engine;
     aws_service_t gateway;
@@ -259,6 +260,21 @@ void sqs_service_ctx(const aws_call_t *call, sqs_ctx_t *ctx)
     ctx->mono_ms = clock_mono_ms();
 }
 
+/* The gateway's resource_info: a queue's Policy and tags for authorization. */
+static void sqs_resource_info(void *state, const char *arn, aws_resource_info_t *out)
+{
+    sqs_service_t *svc = state;
+    sqs_queue_info_t qi;
+    memset(out, 0, sizeof(*out));
+    if (sqs_queue_info(svc->engine, arn, &qi) < 0)
+        return;
+    out->policy = qi.policy;
+    for (size_t i = 0; i < qi.n_tags && i < SQS_TAGS_MAX; i++)
+        svc->tags[i] = (iam_tag_t){qi.tag_keys[i], qi.tag_values[i]};
+    out->tags = svc->tags;
+    out->n_tags = qi.n_tags < SQS_TAGS_MAX ? qi.n_tags : SQS_TAGS_MAX;
+}
+
 sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_t errlen)
 {
     sqs_service_t *svc = xcalloc(1, sizeof(*svc));
@@ -284,8 +300,8 @@ sqs_service_t *sqs_service_new(uv_loop_t *loop, store_t *st, char *errbuf, size_
     if (r.queues || r.bad)
         log_info("sqs: restored %zu queues and %zu messages (%zu unreadable records skipped)",
                  r.queues, r.msgs, r.bad);
-    svc->gateway =
-        (aws_service_t){"sqs", &model_sqs, sqs_actions, sqs_n_actions, SQS_MAX_BODY, svc};
+    svc->gateway = (aws_service_t){"sqs",        &model_sqs, sqs_actions,      sqs_n_actions,
+                                   SQS_MAX_BODY, svc,        sqs_resource_info};
     uv_timer_init(loop, &svc->timer);
     svc->timer.data = svc;
     uv_unref((uv_handle_t *)&svc->timer);
