@@ -232,6 +232,7 @@ static int authorize(aws_call_t *c)
         .source_ip = c->http->peer,
         .now_ms = c->now_ms,
         .resource_policy = info.policy,
+        .resource_policy_compiled = info.compiled,
         .request_tags = tags,
         .n_request_tags = request_tags(c, tags, sizeof(tags) / sizeof(tags[0])),
         .resource_tags = info.tags,

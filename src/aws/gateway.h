@@ -49,6 +49,7 @@ typedef struct aws_action {
  * owned by the service, valid until the service runs again). */
 typedef struct aws_resource_info {
     const char *policy; /* the resource-based policy document, NULL = none */
+    const iam_policy_t *compiled; /* ...or already compiled (a role's trust policy) */
     const iam_tag_t *tags;
     size_t n_tags;
 } aws_resource_info_t;
