@@ -343,14 +343,25 @@ void aws_call_finish(aws_call_t *c)
 
 /* ---- the path ----------------------------------------------------------- */
 
+/* GET /_nagare/health: status, request count, and each service's actions
+ * (what tools and tests enumerate). Built once per call; it is not hot. */
 static void health(aws_gateway_t *gw, http_request_t *req)
 {
-    char body[256];
-    int n = snprintf(body, sizeof(body),
-                     "{\"status\":\"ok\",\"services\":{\"sqs\":\"running\"},\"requests\":%llu}",
-                     (unsigned long long)gw->requests);
+    json_t *services = json_object();
+    for (size_t i = 0; i < gw->n_services; i++) {
+        const aws_service_t *svc = gw->services[i];
+        json_t *actions = json_array();
+        for (size_t k = 0; k < svc->n_actions; k++)
+            json_array_append_new(actions, json_string(svc->actions[k].name));
+        json_object_set_new(services, svc->name, actions);
+    }
+    json_t *doc = json_pack("{s:s, s:o, s:I}", "status", "ok", "services", services, "requests",
+                            (json_int_t)gw->requests);
+    char *body = json_dumps(doc, JSON_COMPACT);
     http_header_t h = {"Content-Type", 12, "application/json", 16};
-    http_respond(req, 200, &h, 1, body, (size_t)n);
+    http_respond(req, 200, &h, 1, body, strlen(body));
+    free(body);
+    json_decref(doc);
 }
 
 /* The client of a waiting call went away: let the service stop waiting. */

@@ -48,7 +48,7 @@ typedef struct aws_action {
 /* What authorization needs to know of a resource: its policy and tags (both
  * owned by the service, valid until the service runs again). */
 typedef struct aws_resource_info {
-    const char *policy; /* the resource-based policy document, NULL = none */
+    const char *policy;           /* the resource-based policy document, NULL = none */
     const iam_policy_t *compiled; /* ...or already compiled (a role's trust policy) */
     const iam_tag_t *tags;
     size_t n_tags;
