@@ -6,3 +6,5 @@ NEW=$(python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")
 OLD=$(/usr/bin/python3 -c "import botocore,os;print(os.path.dirname(botocore.__file__))")/data
 first() { ls "$1"/service-2.json* | head -n 1; }
 tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012-11-05)" > src/aws/model_sqs.c
+# IAM is query protocol in both; the older model only adds hints the newer one lacks.
+tools/gen_model.py iam "$(first "$NEW"/iam/2010-05-08)" "$(first "$OLD"/iam/2010-05-08)" > src/aws/model_iam.c
