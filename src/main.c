@@ -12,6 +12,7 @@
 #include "bench/bench.h"
 #include "http/server.h"
 #include "iam/identity.h"
+#include "iam/service.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -39,6 +40,7 @@ typedef struct server {
     store_t *store;
     iam_identity_t *ids;
     sqs_service_t *sqs;
+    iam_service_t *iam;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -168,9 +170,16 @@ static int serve_start(server_t *s)
         fprintf(stderr, "nagare: cannot restore SQS state: %s\n", err);
         return -1;
     }
+    s->iam = iam_service_new(s->store, err, sizeof(err));
+    if (!s->iam) {
+        fprintf(stderr, "nagare: cannot restore IAM state: %s\n", err);
+        return -1;
+    }
+    iam_dir_add_account(iam_service_dir(s->iam), s->opts.account);
     aws_gateway_config_t gcfg = {s->loop, s->ids, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
+    aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -212,6 +221,7 @@ static int cmd_serve(int argc, char **argv)
     aws_gateway_free(s.gw);
     store_close(s.store); /* commits what is pending; its handles close on the loop */
     uv_run(s.loop, UV_RUN_DEFAULT);
+    iam_service_free(s.iam);
     iam_identity_free(s.ids);
     if (uv_loop_close(s.loop) != 0)
         log_warn("handles still open at exit");

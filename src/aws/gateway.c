@@ -301,9 +301,12 @@ void aws_call_finish(aws_call_t *c)
 static void health(aws_gateway_t *gw, http_request_t *req)
 {
     char body[256];
-    int n = snprintf(body, sizeof(body),
-                     "{\"status\":\"ok\",\"services\":{\"sqs\":\"running\"},\"requests\":%llu}",
-                     (unsigned long long)gw->requests);
+    int n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"services\":{");
+    for (size_t i = 0; i < gw->n_services; i++)
+        n += snprintf(body + n, sizeof(body) - (size_t)n, "%s\"%s\":\"running\"", i ? "," : "",
+                      gw->services[i]->name);
+    n += snprintf(body + n, sizeof(body) - (size_t)n, "},\"requests\":%llu}",
+                  (unsigned long long)gw->requests);
     http_header_t h = {"Content-Type", 12, "application/json", 16};
     http_respond(req, 200, &h, 1, body, (size_t)n);
 }

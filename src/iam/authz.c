@@ -28,10 +28,12 @@ void iam_authorize(const iam_principal_t *principal, const char *action, const c
     char account[32];
     (void)action;
     arn_account(resource, account, sizeof(account));
-    /* An account's root may do anything to its own account's resources, and
-     * to "*" (actions such as ListQueues that name no resource). */
-    if (principal->root &&
-        (strcmp(resource, "*") == 0 || strcmp(account, principal->account) == 0)) {
+    /* An account's root may do anything to its own account's resources, to
+     * "*" (actions such as ListQueues that name no resource), and to the AWS
+     * managed policies (arn:aws:iam::aws:policy/...) every account reads and
+     * attaches. */
+    if (principal->root && (strcmp(resource, "*") == 0 || strcmp(account, "aws") == 0 ||
+                            strcmp(account, principal->account) == 0)) {
         d->allowed = true;
         d->reason = "account root: implicit allow in its own account";
         return;
