@@ -300,6 +300,8 @@ static int res_policies(aws_call_t *c, buf_t *arn)
 static int res_policy(aws_call_t *c, buf_t *arn)
 {
     const char *p = jstr(c->in, "PolicyArn");
+    if (p && strncmp(p, "arn:aws:iam::", 13) != 0)
+        return aws_error_set(&c->err, 400, "InvalidInput", "ARN %.300s is not valid.", p);
     if (p) {
         buf_puts(arn, p);
         return 0;
