@@ -87,12 +87,13 @@ account_t *dir_account_add(iam_dir_t *d, const char *account)
     return a;
 }
 
-size_t dir_entity_index(iam_dir_entity_t *const *a, size_t n, const char *name, bool *found)
+size_t dir_name_index(const void *const *a, size_t n, size_t name_offset, const char *name,
+                      bool *found)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(a[mid]->name, name);
+        int c = strcasecmp(*(char *const *)((const char *)a[mid] + name_offset), name);
         if (c == 0) {
             *found = true;
             return mid;
@@ -863,13 +864,20 @@ bool iam_dir_group_has(const iam_dir_user_t *user, const char *group)
     return false;
 }
 
+/* The group and the user a membership change names: the user, or NULL with NoSuchEntity. */
+static iam_dir_user_t *membership(iam_dir_t *d, const char *account, const char *group,
+                                  const char *user, const iam_dir_entity_t **g, aws_error_t *err)
+{
+    if (iam_dir_entity_find(d, account, IAM_DIR_GROUP, group, g, err) < 0)
+        return NULL;
+    return user_mut(d, account, user, err);
+}
+
 int iam_dir_group_add(iam_dir_t *d, const char *account, const char *group, const char *user,
                       aws_error_t *err)
 {
     const iam_dir_entity_t *g = NULL;
-    if (iam_dir_entity_find(d, account, IAM_DIR_GROUP, group, &g, err) < 0)
-        return -1;
-    iam_dir_user_t *u = user_mut(d, account, user, err);
+    iam_dir_user_t *u = membership(d, account, group, user, &g, err);
     if (!u)
         return -1;
     if (iam_dir_group_has(u, g->name))
@@ -887,9 +895,7 @@ int iam_dir_group_remove(iam_dir_t *d, const char *account, const char *group, c
                          aws_error_t *err)
 {
     const iam_dir_entity_t *g = NULL;
-    if (iam_dir_entity_find(d, account, IAM_DIR_GROUP, group, &g, err) < 0)
-        return -1;
-    iam_dir_user_t *u = user_mut(d, account, user, err);
+    iam_dir_user_t *u = membership(d, account, group, user, &g, err);
     if (!u)
         return -1;
     for (size_t i = 0; i < u->n_groups; i++) {

@@ -115,7 +115,7 @@ typedef struct iam_dir_role {
     iam_dir_entity_t e;
     char *trust_text;           /* the AssumeRolePolicyDocument as given */
     iam_policy_t *trust;        /* compiled as IAM_POLICY_TRUST */
-    iam_policy_ref_t trust_ref; /* {trust, "<role ARN> trust policy"} */
+    iam_policy_ref_t trust_ref; /* {trust, the role's ARN}: the resource policy of sts:AssumeRole */
     int max_session;            /* seconds, 3600..43200 */
     char *description;          /* or NULL */
 } iam_dir_role_t;

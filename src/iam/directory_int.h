@@ -13,6 +13,8 @@
 #include "base/buf.h"
 #include "iam/directory.h"
 
+#include <stddef.h>
+
 /* What differs between users, groups and roles: a table, not a ladder. */
 typedef struct kind_info {
     const char *word;           /* "user": ARNs and messages */
@@ -51,9 +53,21 @@ struct iam_dir {
 
 account_t *dir_account(const iam_dir_t *d, const char *account);
 account_t *dir_account_add(iam_dir_t *d, const char *account);
-/* Index of name in a sorted array of entities or policies; *found says whether it is there. */
-size_t dir_entity_index(iam_dir_entity_t *const *a, size_t n, const char *name, bool *found);
-size_t dir_policy_index(iam_dir_policy_t *const *a, size_t n, const char *name, bool *found);
+/* Index of name in an array of pointers to structs sorted by their `char *`
+ * member at name_offset (without regard to case): where it is (*found) or
+ * would go. dir_entity_index and dir_policy_index say which member. */
+size_t dir_name_index(const void *const *a, size_t n, size_t name_offset, const char *name,
+                      bool *found);
+static inline size_t dir_entity_index(iam_dir_entity_t *const *a, size_t n, const char *name,
+                                      bool *found)
+{
+    return dir_name_index((const void *const *)a, n, offsetof(iam_dir_entity_t, name), name, found);
+}
+static inline size_t dir_policy_index(iam_dir_policy_t *const *a, size_t n, const char *name,
+                                      bool *found)
+{
+    return dir_name_index((const void *const *)a, n, offsetof(iam_dir_policy_t, name), name, found);
+}
 /* Fills in the ARN, inline labels and refs that follow from an entity's fields. */
 void dir_entity_derive(iam_dir_entity_t *e);
 void dir_policy_derive(iam_dir_policy_t *p);

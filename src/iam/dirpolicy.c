@@ -14,25 +14,6 @@
 
 #define POLICIES_PER_ACCOUNT 1500
 
-size_t dir_policy_index(iam_dir_policy_t *const *a, size_t n, const char *name, bool *found)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(a[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
-}
-
 void dir_policy_derive(iam_dir_policy_t *p)
 {
     buf_t b;
@@ -226,7 +207,7 @@ int iam_dir_policy_find(const iam_dir_t *d, const char *account, const char *arn
     if (!strcmp(acct, "aws")) {
         list = d->aws;
         i = dir_policy_index(list, d->n_aws, name, &found);
-    } else if (!strcmp(acct, account)) {
+    } else if (account && !strcmp(acct, account)) {
         account_t *a = dir_account(d, account);
         list = a ? a->pols : NULL;
         if (a)

@@ -250,14 +250,20 @@ static int e_tag(iam_dir_entity_t *e, char **f)
     return take_tag(&e->tags, &e->n_tags, f);
 }
 
+/* Appends the string *s (taken over) to an array of at most max strings. */
+static int push(char ***a, size_t *n, size_t max, char **s)
+{
+    if (*n >= max)
+        return -1;
+    *a = xrealloc(*a, (*n + 1) * sizeof(char *));
+    (*a)[(*n)++] = *s;
+    *s = NULL;
+    return 0;
+}
+
 static int e_attached(iam_dir_entity_t *e, char **f)
 {
-    if (e->n_attached >= IAM_DIR_ATTACHED_MAX)
-        return -1;
-    e->attached = xrealloc(e->attached, (e->n_attached + 1) * sizeof(char *));
-    e->attached[e->n_attached++] = f[1];
-    f[1] = NULL;
-    return 0;
+    return push(&e->attached, &e->n_attached, IAM_DIR_ATTACHED_MAX, &f[1]);
 }
 
 static int e_inline(iam_dir_entity_t *e, char **f)
@@ -302,13 +308,9 @@ static int u_group(iam_dir_entity_t *e, char **f)
 {
     iam_dir_user_t *u = (iam_dir_user_t *)e;
     aws_error_t err;
-    if (u->n_groups >= IAM_DIR_GROUPS_PER_USER || iam_dir_group_has(u, f[1]) ||
-        dir_name_check(f[1], "groupName", 128, &err) < 0)
+    if (iam_dir_group_has(u, f[1]) || dir_name_check(f[1], "groupName", 128, &err) < 0)
         return -1;
-    u->groups = xrealloc(u->groups, (u->n_groups + 1) * sizeof(char *));
-    u->groups[u->n_groups++] = f[1];
-    f[1] = NULL;
-    return 0;
+    return push(&u->groups, &u->n_groups, IAM_DIR_GROUPS_PER_USER, &f[1]);
 }
 
 static int r_trust(iam_dir_entity_t *e, char **f)
