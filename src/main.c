@@ -14,6 +14,8 @@
 #include "base/ids.h"
 #include "iam/authz.h"
 #include "iam/identity.h"
+#include "iam/bind.h"
+#include "iam/service.h"
 #include "iam/sts.h"
 #include "sqs/service.h"
 #include "store/store.h"
@@ -45,7 +47,9 @@ typedef struct server {
     iam_identity_t *ids;
     iam_authz_t *authz;
     iam_sts_t *sts;
+    iam_binding_t *binding;
     sqs_service_t *sqs;
+    iam_service_t *iam;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -232,15 +236,25 @@ static int serve_start(server_t *s)
     if (account_keys_add(s) < 0 || token_key_load(s) < 0)
         return -1;
     s->authz = iam_authz_new();
-    s->sts = iam_sts_new(s->ids);
     s->sqs = sqs_service_new(s->loop, s->store, err, sizeof(err));
     if (!s->sqs) {
         fprintf(stderr, "nagare: cannot restore SQS state: %s\n", err);
         return -1;
     }
+    s->iam = iam_service_new(s->store, err, sizeof(err));
+    if (!s->iam) {
+        fprintf(stderr, "nagare: cannot restore IAM state: %s\n", err);
+        return -1;
+    }
+    iam_dir_t *dir = iam_service_dir(s->iam);
+    for (size_t i = 0; i < iam_identity_accounts(s->ids); i++)
+        iam_dir_add_account(dir, iam_identity_account(s->ids, i));
+    s->binding = iam_bind(dir, s->ids, s->authz);
+    s->sts = iam_sts_new(s->ids, dir, s->authz);
     aws_gateway_config_t gcfg = {s->loop, s->ids, s->authz, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
+    aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
@@ -285,6 +299,8 @@ static int cmd_serve(int argc, char **argv)
     uv_run(s.loop, UV_RUN_DEFAULT);
     iam_sts_free(s.sts);
     iam_authz_free(s.authz);
+    iam_binding_free(s.binding);
+    iam_service_free(s.iam);
     iam_identity_free(s.ids);
     if (uv_loop_close(s.loop) != 0)
         log_warn("handles still open at exit");

@@ -8,3 +8,5 @@ first() { ls "$1"/service-2.json* | head -n 1; }
 tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012-11-05)" > src/aws/model_sqs.c
 # STS likewise (query protocol in both).
 tools/gen_model.py sts "$(first "$NEW"/sts/2011-06-15)" "$(first "$OLD"/sts/2011-06-15)" > src/aws/model_sts.c
+# IAM is query protocol in both; the older model only adds hints the newer one lacks.
+tools/gen_model.py iam "$(first "$NEW"/iam/2010-05-08)" "$(first "$OLD"/iam/2010-05-08)" > src/aws/model_iam.c

@@ -191,6 +191,10 @@ static void resource_account(const char *arn, char out[16])
     const char *end = p ? strchr(p, ':') : NULL;
     if (end && end - p < 16)
         snprintf(out, 16, "%.*s", (int)(end - p), p);
+    /* AWS managed policies (arn:aws:iam::aws:policy/...) belong to no account
+     * a caller could be outside of: identity policies alone decide. */
+    if (!strcmp(out, "aws"))
+        out[0] = 0;
 }
 
 typedef struct evaluation {

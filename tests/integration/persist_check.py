@@ -1,22 +1,40 @@
-"""Restart check for `nagare serve --data-dir`: queues and messages survive.
+"""Restart check for `nagare serve --data-dir`: queues, messages and the IAM
+directory survive.
 
     persist_check.py before   create a queue with attributes and tags, send 3
-                              messages, delete 1 (acknowledged)
+                              messages, delete 1 (acknowledged); create an IAM
+                              user (path, tags, an Inactive access key, an
+                              inline policy, a boundary) in a group, a managed
+                              policy with two versions, a role with a trust
+                              policy and attached policies
     persist_check.py after    (after the server restarted on the same dir)
                               the queue, its attributes and tags are there and
-                              exactly the 2 undeleted messages are received
+                              exactly the 2 undeleted messages are received;
+                              the IAM entities, documents and links are as
+                              they were, and a new policy version is v3
 
 Endpoint from NAGARE_ENDPOINT.  Prints `persistence-<phase>: N passed, M failed`
 and exits non-zero on any failed check.
 """
 
+import json
 import os
 import sys
 
 import boto3  # noqa: F401 (imported first for a clear error when missing)
 
-from nagare_client import ENDPOINT, sqs_client  # noqa: E402
+from nagare_client import ENDPOINT, iam_client, sqs_client  # noqa: E402
 NAME = "persist-check"
+ACCOUNT = "000000000000"
+DOC_V1 = {"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}
+DOC_V2 = {"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+     "Action": "sts:AssumeRole"}]}
+POLICY_ARN = "arn:aws:iam::%s:policy/persist-policy" % ACCOUNT
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 BODIES = ["kept one", "deleted", "kept two ✓"]
 
 
@@ -80,6 +98,54 @@ def after(sqs, ck):
           sorted(m["Body"] for m in got))
 
 
+def iam_before(iam, ck):
+    iam.create_policy(PolicyName="persist-policy", PolicyDocument=json.dumps(DOC_V1))
+    iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(DOC_V2),
+                              SetAsDefault=True)
+    iam.create_group(GroupName="persist-group")
+    iam.create_user(UserName="persist-user", Path="/keep/", Tags=[{"Key": "k", "Value": "v"}],
+                    PermissionsBoundary=POLICY_ARN)
+    key = iam.create_access_key(UserName="persist-user")["AccessKey"]
+    iam.update_access_key(UserName="persist-user", AccessKeyId=key["AccessKeyId"],
+                          Status="Inactive")
+    iam.add_user_to_group(GroupName="persist-group", UserName="persist-user")
+    iam.put_user_policy(UserName="persist-user", PolicyName="inline",
+                        PolicyDocument=json.dumps(DOC_V1))
+    iam.create_role(RoleName="persist-role", AssumeRolePolicyDocument=json.dumps(TRUST),
+                    MaxSessionDuration=7200)
+    iam.attach_role_policy(RoleName="persist-role", PolicyArn=POLICY_ARN)
+    iam.attach_role_policy(RoleName="persist-role", PolicyArn=BASIC)
+    ck.eq("IAM directory written", True, True)
+
+
+def iam_after(iam, ck):
+    u = iam.get_user(UserName="persist-user")["User"]
+    ck.eq("user ARN kept", "arn:aws:iam::%s:user/keep/persist-user" % ACCOUNT, u["Arn"])
+    ck.eq("user tags kept", [{"Key": "k", "Value": "v"}], u.get("Tags"))
+    ck.eq("user boundary kept", POLICY_ARN, u.get("PermissionsBoundary", {}).get(
+        "PermissionsBoundaryArn"))
+    keys = iam.list_access_keys(UserName="persist-user")["AccessKeyMetadata"]
+    ck.eq("access key kept, Inactive", [("AKIA", 20, "Inactive")],
+          [(k["AccessKeyId"][:4], len(k["AccessKeyId"]), k["Status"]) for k in keys])
+    ck.eq("group membership kept", ["persist-group"],
+          [g["GroupName"] for g in iam.list_groups_for_user(UserName="persist-user")["Groups"]])
+    ck.eq("inline policy kept", DOC_V1,
+          iam.get_user_policy(UserName="persist-user", PolicyName="inline")["PolicyDocument"])
+    p = iam.get_policy(PolicyArn=POLICY_ARN)["Policy"]
+    ck.eq("default version and counts kept", ("v2", 1, 1),
+          (p["DefaultVersionId"], p["AttachmentCount"], p["PermissionsBoundaryUsageCount"]))
+    ck.eq("version documents kept", DOC_V2, iam.get_policy_version(
+        PolicyArn=POLICY_ARN, VersionId="v2")["PolicyVersion"]["Document"])
+    v3 = iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(DOC_V1))
+    ck.eq("version numbering continues", "v3", v3["PolicyVersion"]["VersionId"])
+    r = iam.get_role(RoleName="persist-role")["Role"]
+    ck.eq("role trust and session kept", (TRUST, 7200),
+          (r["AssumeRolePolicyDocument"], r["MaxSessionDuration"]))
+    ck.eq("role attachments kept", [POLICY_ARN, BASIC], [
+        a["PolicyArn"] for a in iam.list_attached_role_policies(RoleName="persist-role")[
+            "AttachedPolicies"]])
+
+
 def main():
     phase = sys.argv[1] if len(sys.argv) > 1 else ""
     if phase not in ("before", "after"):
@@ -89,6 +155,10 @@ def main():
         (before if phase == "before" else after)(client(), ck)
     except Exception as e:  # any client error is a failed check, reported
         ck.eq("no error", None, repr(e))
+    try:
+        (iam_before if phase == "before" else iam_after)(iam_client(), ck)
+    except Exception as e:
+        ck.eq("no IAM error", None, repr(e))
     sys.exit(ck.done())
 
 

@@ -7,10 +7,13 @@
 #    GET /_nagare/health, then runs, one after the other:
 #      python-json   test_sqs.py under `python3` (boto3 1.43, AWS JSON 1.0)
 #      python-query  test_sqs.py under /usr/bin/python3 (Debian boto3 1.26, query/XML)
+#      iam-current   test_iam.py under `python3` (IAM is query/XML on every SDK)
+#      iam-debian    test_iam.py under /usr/bin/python3
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
-#    server, starts it again on D and checks queues and messages are still there.
+#    server, starts it again on D and checks queues, messages and the IAM
+#    directory (users, keys, groups, roles, policies) are still there.
 #
 # Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
 # check); a suite that dies without printing its summary counts as one failure.
@@ -101,6 +104,7 @@ run_suite() {
 }
 
 UNITTEST_PAT='s/^test_sqs\[[a-z]+\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+IAM_PAT='s/^test_iam\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 
 # --- 1. in-memory server, every client --------------------------------------
 LOG1="$WORK/server-memory.log"
@@ -108,6 +112,8 @@ if start_server "$LOG1" --in-memory; then
     echo "nagare: $BIN on $NAGARE_ENDPOINT (in-memory)"
     run_suite python-json "$UNITTEST_PAT" python3 test_sqs.py
     run_suite python-query "$UNITTEST_PAT" /usr/bin/python3 test_sqs.py
+    run_suite iam-current "$IAM_PAT" python3 test_iam.py
+    run_suite iam-debian "$IAM_PAT" /usr/bin/python3 test_iam.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then

@@ -185,6 +185,38 @@ static void test_errors_per_protocol(void **state)
     buf_free(&b);
 }
 
+/* IAM: its own namespace, result wrapper, list shapes and error document;
+ * Tags come in as Tags.member.N.Key/Value. */
+static void test_iam_query(void **state)
+{
+    (void)state;
+    aws_error_t err = {0};
+    buf_t b;
+    const char *form = "Action=CreateUser&UserName=bob&Tags.member.1.Key=k&Tags.member.1.Value=v";
+    const model_op_t *op = model_op_find(&model_iam, "CreateUser", 10);
+    json_t *pairs = codec_form_parse(form, strlen(form)), *in = NULL;
+    assert_int_equal(codec_query_decode(&model_iam, op, pairs, &in, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(in, "UserName")), "bob");
+    json_t *tag = json_array_get(json_object_get(in, "Tags"), 0);
+    assert_string_equal(json_string_value(json_object_get(tag, "Value")), "v");
+    json_decref(pairs);
+    json_decref(in);
+    op = model_op_find(&model_iam, "ListUsers", 9);
+    json_t *out = json_pack("{s:[{s:s}],s:b}", "Users", "UserName", "bob", "IsTruncated", 0);
+    buf_init(&b, 0);
+    codec_query_encode(&model_iam, op, out, "rid", &b);
+    assert_non_null(strstr(b.data, "<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/"
+                                   "2010-05-08/\"><ListUsersResult><Users><member><UserName>bob"
+                                   "</UserName></member></Users><IsTruncated>false</IsTruncated>"));
+    buf_reset(&b);
+    aws_error_set(&err, 404, "NoSuchEntity", "The user with name x cannot be found.");
+    codec_query_error(&model_iam, &err, "rid", &b);
+    assert_non_null(strstr(b.data, "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/"
+                                   "2010-05-08/\"><Error><Type>Sender</Type><Code>NoSuchEntity"));
+    buf_free(&b);
+    json_decref(out);
+}
+
 static void test_json_validation(void **state)
 {
     (void)state;
@@ -234,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_xml_escapes_control_characters),
         cmocka_unit_test(test_query_ignores_overlong_keys),
         cmocka_unit_test(test_errors_per_protocol),
+        cmocka_unit_test(test_iam_query),
         cmocka_unit_test(test_json_validation),
         cmocka_unit_test(test_json_encoding),
     };
