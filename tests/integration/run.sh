@@ -9,6 +9,10 @@
 #      python-query  test_sqs.py under /usr/bin/python3 (Debian boto3 1.26, query/XML)
 #      iam-current   test_iam.py under `python3` (IAM is query/XML on every SDK)
 #      iam-debian    test_iam.py under /usr/bin/python3
+#      enforce-json  test_iam_enforce.py under `python3` (SQS over JSON; a second
+#                    account's root from --account-key)
+#      enforce-query test_iam_enforce.py under /usr/bin/python3 (SQS over query)
+# 3. Starts `BINARY serve --no-iam` and runs noiam_check.py.
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
@@ -108,12 +112,15 @@ IAM_PAT='s/^test_iam\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 
 # --- 1. in-memory server, every client --------------------------------------
 LOG1="$WORK/server-memory.log"
-if start_server "$LOG1" --in-memory; then
+ENFORCE_PAT='s/^test_iam_enforce\[[a-z]+\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secret; then
     echo "nagare: $BIN on $NAGARE_ENDPOINT (in-memory)"
     run_suite python-json "$UNITTEST_PAT" python3 test_sqs.py
     run_suite python-query "$UNITTEST_PAT" /usr/bin/python3 test_sqs.py
     run_suite iam-current "$IAM_PAT" python3 test_iam.py
     run_suite iam-debian "$IAM_PAT" /usr/bin/python3 test_iam.py
+    run_suite enforce-json "$ENFORCE_PAT" python3 test_iam_enforce.py
+    run_suite enforce-query "$ENFORCE_PAT" /usr/bin/python3 test_iam_enforce.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then
@@ -150,6 +157,15 @@ if start_server "$LOG2" --data-dir "$DATA"; then
     fi
 else
     record server-disk 0 1 "did not start with --data-dir"
+fi
+
+# --- 3. --no-iam: callers identified, nothing refused -------------------------
+LOG3="$WORK/server-noiam.log"
+if start_server "$LOG3" --in-memory --no-iam; then
+    run_suite no-iam 's/^no-iam: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' python3 noiam_check.py
+    stop_server noiam "$LOG3"
+else
+    record server-noiam 0 1 "did not start with --no-iam"
 fi
 
 if [ "$TOTAL_FAIL" -ne 0 ]; then

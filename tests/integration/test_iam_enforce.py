@@ -11,6 +11,7 @@ Environment: NAGARE_ENDPOINT (default http://127.0.0.1:4566).
 """
 
 import json
+import warnings
 import sys
 import time
 import unittest
@@ -30,6 +31,7 @@ OTHER = "111122223333"
 REGION = "us-east-1"
 RUN = uuid.uuid4().hex[:8]
 _seq = [0]
+warnings.simplefilter("ignore", ResourceWarning)  # clients per principal, closed at exit
 
 
 def unique(tag):
@@ -370,30 +372,33 @@ class EveryActionIsAuthorized(Base):
                     checked += 1
         self.assertGreater(checked, 60)
 
-    @staticmethod
-    def minimal(shape, placeholders):
-        params = {}
+    @classmethod
+    def minimal(cls, shape, placeholders, name=""):
+        """The smallest input the model accepts: required members only."""
         if shape is None:
-            return params
-        for name in shape.required_members:
-            m = shape.members[name]
-            if name in placeholders:
-                params[name] = placeholders[name]
-            elif name.endswith("Arn"):
-                params[name] = "arn:aws:iam::%s:user/x" % ACCOUNT
-            elif m.type_name == "string":
-                params[name] = "x" * max(1, m.metadata.get("min", 1))
-            elif m.type_name in ("integer", "long"):
-                params[name] = max(1, m.metadata.get("min", 1))
-            elif m.type_name == "list":
-                params[name] = ["x"]
-            elif m.type_name == "map":
-                params[name] = {"k": "v"}
-            elif m.type_name == "boolean":
-                params[name] = False
-            elif m.type_name == "structure":
-                params[name] = {}
-        return params
+            return {}
+        t = shape.type_name
+        if t == "structure":
+            return {
+                m: cls.minimal(shape.members[m], placeholders, m) for m in shape.required_members
+            }
+        if t == "list":
+            return [cls.minimal(shape.member, placeholders, name)]
+        if t == "map":
+            return {"k": cls.minimal(shape.value, placeholders, name)}
+        if name in placeholders:
+            return placeholders[name]
+        if t == "string":
+            if name.endswith("Arn"):
+                return "arn:aws:iam::%s:user/x" % ACCOUNT
+            return "x" * max(1, shape.metadata.get("min", 1))
+        if t in ("integer", "long"):
+            return max(1, shape.metadata.get("min", 1))
+        if t == "boolean":
+            return False
+        if t == "blob":
+            return b"x"
+        return None
 
 
 # A well-formed handle of a task that does not exist.
