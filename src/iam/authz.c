@@ -179,17 +179,19 @@ static void ctx_build(iam_authz_t *az, const iam_authz_in_t *in, context_t *c)
 
 /* ---- the request ---- */
 
-/* The resource's account: the fifth field of its ARN ("" for "*" or none). */
+/* The resource's account: the fifth field of its ARN; "" (the caller's own)
+ * for "*" and for AWS managed policies. An ARN whose account is empty or too
+ * long names nobody's resource: "-", which is no caller's account. */
 static void resource_account(const char *arn, char out[16])
 {
     const char *p = arn;
-    out[0] = 0;
+    snprintf(out, 16, "%s", strcmp(arn, "*") ? "-" : "");
     for (int i = 0; i < 4 && p; i++) {
         p = strchr(p, ':');
         p = p ? p + 1 : NULL;
     }
     const char *end = p ? strchr(p, ':') : NULL;
-    if (end && end - p < 16)
+    if (end && end > p && end - p < 16)
         snprintf(out, 16, "%.*s", (int)(end - p), p);
     /* AWS managed policies (arn:aws:iam::aws:policy/...) belong to no account
      * a caller could be outside of: identity policies alone decide. */

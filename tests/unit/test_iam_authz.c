@@ -142,6 +142,11 @@ static void test_authorize_roots_and_resource_policies(void **state)
                          .now_ms = NOW};
     iam_authorize(az, &in, &d, &msg);
     assert_true(d.allowed);
+    /* An ARN that names no account is nobody's: not the caller's own. */
+    in.resource = "arn:aws:sqs:us-east-1::q";
+    iam_authorize(az, &in, &d, NULL);
+    assert_false(d.allowed);
+    in.resource = QUEUE;
     /* Another account's root needs the queue's policy. */
     in.who = &other;
     iam_authorize(az, &in, &d, &msg);
@@ -185,13 +190,13 @@ static void test_authorize_roots_and_resource_policies(void **state)
     iam_authorize(az, &gci, &d, NULL);
     assert_true(d.allowed);
     /* Every decision is in the log, newest first. */
-    assert_int_equal(iam_authz_log_count(az), 7);
+    assert_int_equal(iam_authz_log_count(az), 8);
     const iam_decision_record_t *r = iam_authz_log_get(az, 0);
     assert_string_equal(r->action, "sts:GetCallerIdentity");
     r = iam_authz_log_get(az, 1);
     assert_false(r->allowed);
     assert_string_equal(r->principal, "arn:aws:iam::000000000000:root");
-    assert_null(iam_authz_log_get(az, 7));
+    assert_null(iam_authz_log_get(az, 8));
     buf_free(&msg);
     iam_authz_free(az);
 }
