@@ -88,10 +88,9 @@ static int h_get_caller_identity(aws_call_t *c)
 
 /* ---- AssumeRole ---- */
 
-static int validation(aws_call_t *c, const char *fmt, const char *value, const char *member,
-                      const char *constraint)
+/* STS's model-validation error for one member. */
+static int validation(aws_call_t *c, const char *value, const char *member, const char *constraint)
 {
-    (void)fmt;
     return aws_error_set(&c->err, 400, "ValidationError",
                          "1 validation error detected: Value '%.128s' at '%s' failed to satisfy "
                          "constraint: %s",
@@ -137,11 +136,11 @@ static int session_of(aws_call_t *c, const iam_dir_role_t *role, iam_session_t *
         duration = 3600 < max ? 3600 : max;
     memset(s, 0, sizeof(*s));
     if (!session_name_ok(name))
-        return validation(c, NULL, name ? name : "", "roleSessionName",
+        return validation(c, name ? name : "", "roleSessionName",
                           "Member must satisfy regular expression pattern: [\\w+=,.@-]* and "
                           "have length between 2 and 64");
     if (duration < SESSION_MIN)
-        return validation(c, NULL, "", "durationSeconds",
+        return validation(c, "", "durationSeconds",
                           "Member must have value greater than or equal to 900");
     if (duration > max)
         return aws_error_set(&c->err, 400, "ValidationError",
@@ -223,7 +222,10 @@ static int h_assume_role(aws_call_t *c)
                   s.access_key, "SecretAccessKey", secret, "SessionToken", token.data, "Expiration",
                   iso_date(s.expires_ms), "AssumedRoleUser", "AssumedRoleId", user, "Arn", arn);
     if (s.policy || s.n_policy_arns || s.n_tags) {
-        /* PackedPolicySize: the share of the packed limit the policies and tags use. */
+        /* PackedPolicySize: the percentage of the packed limit used. AWS packs
+         * (compresses) policies and tags in its own format; this counts the
+         * policy's characters without white space, and a fixed allowance per
+         * policy ARN and tag: an estimate, as the value is in AWS. */
         size_t used = (s.policy ? iam_policy_size(s.policy, strlen(s.policy)) : 0) +
                       80 * s.n_policy_arns + 64 * s.n_tags;
         json_object_set_new(c->out, "PackedPolicySize",
