@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -546,6 +547,40 @@ static void test_group_commit(void **state)
     free(l.msgs);
 }
 
+static off_t file_size(const char *dir, const char *name)
+{
+    char path[128];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Checkpoints run on the checkpointer's own connection while commits go on:
+ * the database file takes the rows before the store closes, and the WAL
+ * stays bounded. */
+static void test_checkpoints(void **state)
+{
+    fix_t *f = *state;
+    fix_open(f, f->dir);
+    off_t db_before = file_size(f->dir, "nagare.db");
+    uint64_t seq = 1;
+    for (int turn = 0; turn < 300; turn++) {
+        for (int i = 0; i < 50; i++, seq++)
+            put_msg(f->st, seq, 1);
+        g_acks.n = 0;
+        wait_durable(f);
+    }
+    /* The checkpointer is asynchronous: give it a moment. */
+    for (int i = 0; i < 200 && file_size(f->dir, "nagare.db") < db_before + 256 * 1024; i++)
+        usleep(10000);
+    assert_true(file_size(f->dir, "nagare.db") >= db_before + 256 * 1024);
+    assert_true(file_size(f->dir, "nagare.db-wal") < 10000 * (4096 + 24) + 32);
+    loaded_t l;
+    reload(f, &l);
+    assert_int_equal(l.nmsgs, seq - 1);
+    free(l.msgs);
+}
+
 /* ---- kill -9 ------------------------------------------------------------------ */
 
 static void child_write_forever(const char *dir, int fd)
@@ -624,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_failure, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, fix_setup, fix_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_kill9, fix_setup, fix_teardown),
     };
     alarm(120); /* a lost wake-up would otherwise hang the suite */
