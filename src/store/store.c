@@ -26,10 +26,14 @@
  *
  * Ops bind one shared parameter numbering (?1 id or seq, ?2 queue id or max
  * seq, ?3 blob, ?4-?6 message state, ?7 kind, ?8 key), so one binder and a
- * table of SQL text per op type do all the writing.
+ * table of SQL text per op type do all the writing. Runs of message puts or
+ * deletes (a SendMessageBatch, a DeleteMessageBatch) are written by one
+ * multi-row statement each, up to RUN_MAX rows: a statement's step, reset
+ * and bindings cost about as much as the row it writes.
  */
 #include "store/store.h"
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -46,6 +50,7 @@
 #define SPARE_MAX        2     /* recycled batches kept */
 #define KEEP_OPS_MAX     65536 /* larger op arrays are freed on recycle */
 #define NO_OP            UINT32_MAX
+#define RUN_MAX          16    /* message rows one statement writes */
 #define CKPT_FRAMES      1000  /* WAL frames that start a checkpoint (SQLite's default) */
 #define CKPT_HARD_FRAMES 10000 /* ... that the committing thread checkpoints itself */
 
@@ -129,6 +134,7 @@ struct store {
 
     sqlite3 *db; /* NULL in in-memory mode */
     sqlite3_stmt *stmt[OP_COUNT][2];
+    sqlite3_stmt *put_run[RUN_MAX + 1], *del_run[RUN_MAX + 1]; /* by rows; on first use */
     sqlite3_stmt *begin, *commit, *rollback;
 
     batch_t *cur, *inflight, *spare;
@@ -331,13 +337,100 @@ static int op_exec(store_t *st, const op_t *op)
 }
 
 /* Commits every op of b in one transaction and frees the ops' data. Store thread. */
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql);
+
+/* The statement that puts or deletes n message rows (2 <= n <= RUN_MAX),
+ * prepared on first use; NULL when SQLite refuses it. */
+static sqlite3_stmt *run_stmt(store_t *st, enum op_type type, size_t n)
+{
+    sqlite3_stmt **slot = type == OP_MSG_PUT ? &st->put_run[n] : &st->del_run[n];
+    if (*slot)
+        return *slot;
+    buf_t sql;
+    buf_init(&sql, 0); /* bounded by RUN_MAX */
+    if (type == OP_MSG_PUT) {
+        buf_puts(&sql, "INSERT OR REPLACE INTO messages(seq, queue_id, blob, visible_at,"
+                       " receive_count, first_receive) VALUES ");
+        for (size_t i = 0; i < n; i++)
+            buf_puts(&sql, i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+    } else {
+        buf_puts(&sql, "DELETE FROM messages WHERE seq IN (");
+        for (size_t i = 0; i < n; i++)
+            buf_puts(&sql, i ? ",?" : "?");
+        buf_putc(&sql, ')');
+    }
+    *slot = prepare(st->db, sql.data);
+    buf_free(&sql);
+    return *slot;
+}
+
+/* Binds one message row of a multi-row put at parameter base + 1. */
+static int run_bind_put(sqlite3_stmt *s, int base, const op_t *op)
+{
+    int rc = sqlite3_bind_int64(s, base + 1, int_of(op->id));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, base + 2, int_of(op->arg));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(s, base + 3, op->blob, op->len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, base + 4, op->state.visible_at_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, base + 5, op->state.receive_count);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, base + 6, op->state.first_receive_ms);
+    return rc;
+}
+
+/* Runs n ops of one type, puts or deletes of messages, as one statement. */
+static int run_exec(store_t *st, const op_t *const *run, size_t n)
+{
+    if (n == 1)
+        return op_exec(st, run[0]);
+    sqlite3_stmt *s = run_stmt(st, run[0]->type, n);
+    if (!s)
+        return sqlite3_errcode(st->db);
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        if (run[0]->type == OP_MSG_PUT)
+            rc = run_bind_put(s, (int)(6 * i), run[i]);
+        else
+            rc = sqlite3_bind_int64(s, (int)i + 1, int_of(run[i]->id));
+    }
+    return rc == SQLITE_OK ? stmt_run(s) : rc;
+}
+
+/* Runs the ops of b in order: runs of message puts or deletes (cancelled ops
+ * in between are nothing) by multi-row statements, the rest one by one. */
+static int batch_exec(store_t *st, const batch_t *b)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < b->nops && rc == SQLITE_OK;) {
+        const op_t *op = &b->ops[i];
+        if (op->type != OP_MSG_PUT && op->type != OP_MSG_DELETE) {
+            if (op->type != OP_NONE)
+                rc = op_exec(st, op);
+            i++;
+            continue;
+        }
+        const op_t *run[RUN_MAX];
+        size_t n = 0;
+        for (; i < b->nops && n < RUN_MAX; i++) {
+            uint8_t t = b->ops[i].type;
+            if (t == op->type)
+                run[n++] = &b->ops[i];
+            else if (t != OP_NONE)
+                break;
+        }
+        rc = run_exec(st, run, n);
+    }
+    return rc;
+}
+
 static int batch_commit(store_t *st, batch_t *b)
 {
     int rc = stmt_run(st->begin);
-    for (size_t i = 0; i < b->nops && rc == SQLITE_OK; i++) {
-        if (b->ops[i].type != OP_NONE)
-            rc = op_exec(st, &b->ops[i]);
-    }
+    if (rc == SQLITE_OK)
+        rc = batch_exec(st, b);
     if (rc == SQLITE_OK)
         rc = stmt_run(st->commit);
     if (rc != SQLITE_OK) {
@@ -680,6 +773,10 @@ static void db_close(store_t *st)
     for (int t = 0; t < OP_COUNT; t++)
         for (int k = 0; k < 2; k++)
             sqlite3_finalize(st->stmt[t][k]);
+    for (int n = 0; n <= RUN_MAX; n++) {
+        sqlite3_finalize(st->put_run[n]);
+        sqlite3_finalize(st->del_run[n]);
+    }
     sqlite3_finalize(st->begin);
     sqlite3_finalize(st->commit);
     sqlite3_finalize(st->rollback);
@@ -841,6 +938,10 @@ int store_open(uv_loop_t *loop, const char *dir, store_t **out, char *errbuf, si
     store_t *st = xcalloc(1, sizeof(*st));
     st->loop = loop;
     st->cur = batch_get(st);
+    /* SQLite's memory statistics take a global mutex on every allocation;
+     * nothing reads them. Only possible before SQLite initialises, so a
+     * later store_open (or an earlier user of SQLite) leaves it as it is. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (dir && db_open(st, dir, errbuf, errlen) != 0)
         goto out;
     if (handles_init(st) != 0) {

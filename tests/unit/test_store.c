@@ -287,6 +287,42 @@ static void test_coalesce(void **state)
     free(l.msgs);
 }
 
+/* Runs of puts and deletes longer than one multi-row statement, broken by
+ * other ops and by cancelled ones, keep their order and all their rows. */
+static void test_long_runs(void **state)
+{
+    fix_t *f = *state;
+    fix_open(f, f->dir);
+    for (uint64_t seq = 1; seq <= 40; seq++)
+        put_msg(f->st, seq, 1 + seq % 2);
+    store_msg_delete(f->st, 7); /* cancels put 7 inside the run */
+    wait_durable(f);
+    store_msg_state_t s = mstate(500, 2, 400);
+    for (uint64_t seq = 1; seq <= 20; seq++)
+        store_msg_delete(f->st, seq);
+    store_msg_state(f->st, 30, &s); /* breaks the run of deletes */
+    for (uint64_t seq = 21; seq <= 25; seq++)
+        store_msg_delete(f->st, seq);
+    for (uint64_t seq = 41; seq <= 60; seq++)
+        put_msg(f->st, seq, 3);
+    wait_durable(f);
+
+    loaded_t l;
+    reload(f, &l);
+    assert_int_equal(l.nmsgs, 15 + 20); /* 26..40 and 41..60 */
+    for (size_t i = 0; i < l.nmsgs; i++) {
+        uint64_t seq = 26 + i;
+        assert_int_equal(l.msgs[i].id, seq);
+        assert_int_equal(l.msgs[i].queue_id, seq <= 40 ? 1 + seq % 2 : 3);
+        char blob[32];
+        int n = snprintf(blob, sizeof(blob), "msg-%llu", (unsigned long long)seq);
+        assert_int_equal(l.msgs[i].len, n);
+        assert_memory_equal(l.msgs[i].blob, blob, (size_t)n);
+        assert_int_equal(l.msgs[i].state.visible_at_ms, seq == 30 ? 500 : 0);
+    }
+    free(l.msgs);
+}
+
 static void test_purge_and_queue_delete(void **state)
 {
     fix_t *f = *state;
@@ -652,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_in_order, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_coalesce, fix_setup, fix_teardown),
+        cmocka_unit_test_setup_teardown(test_long_runs, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_purge_and_queue_delete, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_kv, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_in_memory, fix_setup, fix_teardown),
