@@ -36,7 +36,13 @@ int aws_error_set2(aws_error_t *err, int status, const char *code, const char *q
 
 void aws_error_clear(aws_error_t *err)
 {
-    memset(err, 0, sizeof(*err));
+    /* Not a memset of the whole: this runs for every request, and the
+     * message buffer is only read when code is set. */
+    err->code = NULL;
+    err->query_code = NULL;
+    err->status = 0;
+    err->sender = false;
+    err->message[0] = '\0';
 }
 
 bool aws_error_is_set(const aws_error_t *err)

@@ -40,6 +40,9 @@ _Static_assert(sizeof(http_header_t) == sizeof(sigv4_header_t), "header layouts 
 _Static_assert(offsetof(http_header_t, value_len) == offsetof(sigv4_header_t, value_len),
                "header layouts differ");
 
+_Static_assert(sizeof(((aws_call_t *)0)->region) == sizeof(((sigv4_auth_t *)0)->region),
+               "the region is copied whole");
+
 aws_gateway_t *aws_gateway_new(const aws_gateway_config_t *cfg)
 {
     aws_gateway_t *gw = xcalloc(1, sizeof(*gw));
@@ -165,7 +168,7 @@ static int authenticate(aws_call_t *c)
     sigv4_auth_t auth;
     if (sigv4_parse(&sr, &auth, &c->err) < 0)
         return -1;
-    snprintf(c->region, sizeof(c->region), "%s", auth.region);
+    memcpy(c->region, auth.region, sizeof(c->region)); /* same size, NUL-terminated */
     const char *secret =
         iam_identity_lookup(c->gw->cfg.identity, auth.access_key, auth.session_token,
                             auth.session_token_len, c->now_ms, &c->principal, &c->err);
@@ -398,8 +401,11 @@ void aws_gateway_request_cb(http_request_t *req, void *ud)
     ids_uuid4(c->request_id);
     size_t hl;
     const char *host = http_request_header(req, "host", &hl);
-    if (host)
-        snprintf(c->host, sizeof(c->host), "%.*s", (int)(hl < 255 ? hl : 255), host);
+    if (host) {
+        size_t n = hl < sizeof(c->host) - 1 ? hl : sizeof(c->host) - 1;
+        memcpy(c->host, host, n);
+        c->host[n] = '\0';
+    }
     int rc = AWS_CALL_ERROR;
     if (route(c, &form) < 0 || authenticate(c) < 0 || decode(c, form) < 0 || authorize(c) < 0)
         goto out;

@@ -128,12 +128,33 @@ static int unescape(reader_t *r)
     return 0;
 }
 
-/* Reads a string (the cursor is past the opening quote) into r->scratch. */
+/* Whether any of the eight bytes of w ends a plain run of a string: '"',
+ * '\\', a control character or a byte >= 0x80 (UTF-8, checked apart). The
+ * classic "has a zero byte" test, ((x - 0x01..) & ~x & 0x80..), applied to
+ * w ^ '"' and w ^ '\\', and as "has a byte below 0x20" to w, plus the high
+ * bits of w itself. Exact for the word; which byte it is, the caller finds. */
+static bool word_ends_run(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
+    return (hit & highs) != 0;
+}
+
+/* Reads a string (the cursor is past the opening quote) into r->scratch.
+ * Plain runs are skipped a word at a time (message bodies are long). */
 static int read_string(reader_t *r)
 {
     buf_reset(&r->scratch);
     for (;;) {
         const char *run = r->p;
+        uint64_t w;
+        while (r->end - r->p >= 8) {
+            memcpy(&w, r->p, 8);
+            if (word_ends_run(w))
+                break;
+            r->p += 8;
+        }
         while (r->p < r->end) {
             unsigned char c = (unsigned char)*r->p;
             if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
@@ -347,6 +368,7 @@ json_t *jsonread_parse(const char *p, size_t len, jsonread_error_t *err)
     json_t *v = NULL;
     err->text[0] = '\0';
     buf_init(&r.scratch, 0);
+    buf_reserve(&r.scratch, len < 4096 ? len : 4096); /* no string is longer than the input */
     skip_ws(&r);
     if (r.p >= r.end || (*r.p != '{' && *r.p != '['))
         fail(&r, "'[' or '{' expected");

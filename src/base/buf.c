@@ -66,15 +66,28 @@ int buf_puts(buf_t *b, const char *s)
 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
 {
+    /* Formats straight into the free room first; only output that does not
+     * fit is formatted a second time, after growing. */
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || reserve(b, (size_t)n) < 0)
-        return -1;
+    if (n < 0)
+        goto fail;
+    if ((size_t)n < room && (!b->max || b->len + (size_t)n <= b->max)) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (reserve(b, (size_t)n) < 0)
+        goto fail;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;
+fail:
+    if (b->data)
+        b->data[b->len] = '\0'; /* a partial write into the room is undone */
+    return -1;
 }
 
 int buf_printf(buf_t *b, const char *fmt, ...)

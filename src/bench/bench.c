@@ -198,19 +198,18 @@ static sigv4_header_t sh(const char *name, const char *value)
     return (sigv4_header_t){name, strlen(name), value, strlen(value)};
 }
 
-/* Signs and queues one request on conn: a JSON 1.0 call when target is set,
- * else `GET /`. 0 or a negative libuv code. */
+/* Signs and queues one request on conn: a JSON 1.0 call when target (the
+ * whole X-Amz-Target value) is set, else `GET /`. 0 or a negative libuv code. */
 static int send_signed(const bench_t *b, signer_t *s, http_conn_t *conn, const char *target,
                        const char *body, size_t body_len, void *arg)
 {
     const char *date = signer_date(s);
-    char tgt[64], auth[512];
+    char auth[512];
     sigv4_header_t sh_hdrs[4] = {sh("Host", b->host), sh("X-Amz-Date", date)};
     size_t n = 2;
     if (target) {
-        snprintf(tgt, sizeof(tgt), TARGET_PREFIX "%s", target);
         sh_hdrs[n++] = sh("Content-Type", JSON_CONTENT);
-        sh_hdrs[n++] = sh("X-Amz-Target", tgt);
+        sh_hdrs[n++] = sh("X-Amz-Target", target);
     }
     sigv4_request_t req = {target ? "POST" : "GET", "/", 1, NULL, 0, sh_hdrs, n, target ? body : "",
                            target ? body_len : 0};
@@ -283,7 +282,7 @@ static int create_queue(bench_t *b)
     char *body = json_dumps(req, JSON_COMPACT);
     char *resp = NULL;
     int rc = -1;
-    int status = call_once(b, "CreateQueue", body, &resp);
+    int status = call_once(b, TARGET_PREFIX "CreateQueue", body, &resp);
     json_t *root = status == 200 ? json_loads(resp, 0, NULL) : NULL;
     const char *url = json_string_value(json_object_get(root, "QueueUrl"));
     if (!url) {
@@ -310,7 +309,7 @@ static void delete_queue(const bench_t *b)
     json_t *req = json_pack("{s:s}", "QueueUrl", b->queue_url);
     char *body = json_dumps(req, JSON_COMPACT);
     char *resp = NULL;
-    int status = call_once(b, "DeleteQueue", body, &resp);
+    int status = call_once(b, TARGET_PREFIX "DeleteQueue", body, &resp);
     if (status != 200)
         fprintf(stderr, "bench: DeleteQueue %s: %d %s\n", b->queue_url, status, resp);
     json_decref(req);
@@ -400,6 +399,18 @@ static const char *json_raw_value(const char *p, const char *end, const char *ke
     return NULL;
 }
 
+/* v in decimal, written at the end of buf. */
+static const char *decimal(size_t v, char buf[24])
+{
+    size_t k = 23;
+    buf[k] = '\0';
+    do {
+        buf[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return buf + k;
+}
+
 /* The DeleteMessageBatch body for the handles in a ReceiveMessage response,
  * or NULL when it holds no messages. Caller frees. The handles are copied as
  * the raw JSON literals they arrived as: a load generator that parsed whole
@@ -410,9 +421,14 @@ static char *delete_body_from(const bench_t *b, const char *resp, size_t len)
     size_t hlen, n = 0;
     buf_t out;
     buf_init(&out, 0);
-    buf_printf(&out, "{\"QueueUrl\":\"%s\",\"Entries\":[", b->queue_url);
+    buf_puts(&out, "{\"QueueUrl\":\"");
+    buf_puts(&out, b->queue_url);
+    buf_puts(&out, "\",\"Entries\":[");
     while ((h = json_raw_value(p, end, "\"ReceiptHandle\"", &hlen, &p)) != NULL) {
-        buf_printf(&out, "%s{\"Id\":\"d%zu\",\"ReceiptHandle\":\"", n ? "," : "", n);
+        char id[24];
+        buf_puts(&out, n ? ",{\"Id\":\"d" : "{\"Id\":\"d");
+        buf_puts(&out, decimal(n, id));
+        buf_puts(&out, "\",\"ReceiptHandle\":\"");
         buf_append(&out, h, hlen);
         buf_puts(&out, "\"}");
         n++;
@@ -503,13 +519,16 @@ static void conn_next(bconn_t *bc)
     if (b->o.test == TEST_GET)
         rc = send_signed(b, &w->sig, bc->http, NULL, NULL, 0, bc);
     else if (b->o.test == TEST_SEND)
-        rc = send_signed(b, &w->sig, bc->http, "SendMessage", b->work_body, b->work_len, bc);
+        rc = send_signed(b, &w->sig, bc->http, TARGET_PREFIX "SendMessage", b->work_body,
+                         b->work_len, bc);
     else if (b->o.test == TEST_BATCH || bc->phase == PH_SEND)
-        rc = send_signed(b, &w->sig, bc->http, "SendMessageBatch", b->work_body, b->work_len, bc);
+        rc = send_signed(b, &w->sig, bc->http, TARGET_PREFIX "SendMessageBatch", b->work_body,
+                         b->work_len, bc);
     else if (bc->phase == PH_RECEIVE)
-        rc = send_signed(b, &w->sig, bc->http, "ReceiveMessage", b->recv_body, b->recv_len, bc);
+        rc = send_signed(b, &w->sig, bc->http, TARGET_PREFIX "ReceiveMessage", b->recv_body,
+                         b->recv_len, bc);
     else
-        rc = send_signed(b, &w->sig, bc->http, "DeleteMessageBatch", bc->del_body,
+        rc = send_signed(b, &w->sig, bc->http, TARGET_PREFIX "DeleteMessageBatch", bc->del_body,
                          strlen(bc->del_body), bc);
     if (rc < 0) {
         record_error(w, rc, NULL, 0);

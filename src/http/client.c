@@ -120,11 +120,26 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
-/* Hands what is in `out` to the socket when it can take it. */
+/* Hands what is in `out` to the socket when it can take it. Written at once
+ * when the socket takes it all, as it usually does: no write request, no
+ * callback, and none of the epoll_ctl calls libuv makes each time a queued
+ * write drains (the server does the same for its responses). */
 static void flush(http_conn_t *c)
 {
     if (c->writing || c->out.len == 0 || c->state != ST_CONNECTED || c->must_reset || c->closing)
         return;
+    uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n > 0 && (size_t)n == c->out.len) {
+        buf_reset(&c->out);
+        c->n_unsent = 0;
+        return;
+    }
+    if (n > 0) { /* the rest goes through a queued write */
+        memmove(c->out.data, c->out.data + n, c->out.len - (size_t)n);
+        c->out.len -= (size_t)n;
+        c->n_unsent = 0;
+    }
     c->write_req.data = c;
     on_write(&c->write_req, 0); /* the swap-and-write path, with nothing to release */
 }
@@ -290,9 +305,15 @@ static void format_request(buf_t *out, const char *method, const char *target,
         buf_append(out, "\r\n", 2);
     }
     if (body) {
-        char len[32];
-        int n = snprintf(len, sizeof(len), "Content-Length: %zu\r\n", body_len);
-        buf_append(out, len, (size_t)n);
+        char digits[24];
+        size_t n = 0, v = body_len;
+        do {
+            digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        buf_puts(out, "Content-Length: ");
+        buf_append(out, digits + sizeof(digits) - n, n);
+        buf_append(out, "\r\n", 2);
     }
     buf_append(out, "\r\n", 2);
     if (body)

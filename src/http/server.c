@@ -6,8 +6,10 @@
  * alloc, read and read_cb back to back on the loop thread), so an idle
  * connection holds no read buffer at all. The parser callbacks copy the request
  * line and headers into the request's own storage and the body into a buffer
- * capped per request; both are freed with the request, so memory grows with a
- * request and shrinks back after it.
+ * capped per request. A finished request goes back to a small per-server pool
+ * with its storage (up to REQ_KEEP_MAX bytes per buffer), so a busy server does
+ * not allocate per request; larger buffers are freed with the request, so memory
+ * grows with a big request and shrinks back after it.
  *
  * Each connection keeps a queue of requests in arrival order. The parser is
  * paused in on_message_complete so the request is dispatched outside
@@ -46,6 +48,9 @@ enum {
     LISTEN_BACKLOG = 4096,
     REQUEST_LINE_OVERHEAD = 16, /* " HTTP/1.1\r\n" and the blank line */
     HEADER_OVERHEAD = 4,        /* ": " and "\r\n" */
+    HEAD_RESERVE = 1024,        /* a SigV4-signed request head fits */
+    REQ_POOL_MAX = 256,         /* finished requests kept for reuse */
+    REQ_KEEP_MAX = 16 * 1024,   /* larger buffers are not kept */
 };
 
 #define DEFAULT_MAX_HEADER 16384
@@ -78,9 +83,10 @@ typedef struct sreq {
     hdr_span_t *spans;
     size_t n_spans, cap_spans;
     http_header_t *headers;
+    size_t cap_headers;
     buf_t body;
     char *resp; /* status line and headers; room left for the Connection line */
-    size_t resp_len;
+    size_t resp_len, resp_cap;
     const char *resp_body;
     size_t resp_body_len;
     char *owned_body;
@@ -118,6 +124,8 @@ struct http_server {
     bool shutting_down, listener_closed;
     void (*done)(void *ud);
     void *done_ud;
+    sreq_t *req_pool; /* finished requests with their storage, linked by next */
+    size_t n_req_pool;
     char rbuf[READ_BUF_SIZE];
 };
 
@@ -128,16 +136,42 @@ static void conn_fail(sconn_t *c, int status);
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
+/* A pooled request, emptied but keeping its storage, or a new one. */
+static sreq_t *req_alloc(http_server_t *s)
+{
+    sreq_t *r = s->req_pool;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        buf_init(&r->head, 0); /* bounded by head_bytes against max_header_bytes */
+        buf_init(&r->body, 0); /* bounded by body_cap */
+        buf_reserve(&r->head, HEAD_RESERVE);
+        return r;
+    }
+    s->req_pool = r->next;
+    s->n_req_pool--;
+    sreq_t keep = *r;
+    memset(r, 0, sizeof *r);
+    r->head = keep.head;
+    r->body = keep.body;
+    buf_reset(&r->head);
+    buf_reset(&r->body);
+    r->spans = keep.spans;
+    r->cap_spans = keep.cap_spans;
+    r->headers = keep.headers;
+    r->cap_headers = keep.cap_headers;
+    r->resp = keep.resp;
+    r->resp_cap = keep.resp_cap;
+    return r;
+}
+
 static sreq_t *req_new(sconn_t *c)
 {
-    sreq_t *r = xcalloc(1, sizeof *r);
+    sreq_t *r = req_alloc(c->srv);
     r->conn = c;
     r->head_bytes = REQUEST_LINE_OVERHEAD;
     r->pub.method = "";
     r->pub.url = r->pub.path = r->pub.body = "";
     r->pub.peer = c->peer;
-    buf_init(&r->head, 0); /* bounded by head_bytes against max_header_bytes */
-    buf_init(&r->body, 0); /* bounded by body_cap */
     if (c->q_tail)
         c->q_tail->next = r;
     else
@@ -156,6 +190,32 @@ static void req_free(sreq_t *r)
     free(r->resp);
     free(r->owned_body);
     free(r);
+}
+
+/* Ends a request of a live connection: back to the server's pool when its
+ * storage is of the usual size, else freed. */
+static void req_done(http_server_t *s, sreq_t *r)
+{
+    free(r->owned_body);
+    r->owned_body = NULL;
+    if (s->n_req_pool >= REQ_POOL_MAX || r->head.cap > REQ_KEEP_MAX || r->body.cap > REQ_KEEP_MAX ||
+        r->resp_cap > REQ_KEEP_MAX) {
+        req_free(r);
+        return;
+    }
+    r->next = s->req_pool;
+    s->req_pool = r;
+    s->n_req_pool++;
+}
+
+static void req_pool_free(http_server_t *s)
+{
+    while (s->req_pool) {
+        sreq_t *r = s->req_pool;
+        s->req_pool = r->next;
+        req_free(r);
+    }
+    s->n_req_pool = 0;
 }
 
 /* Splits the request target into path and query; absolute-form targets keep only their path. */
@@ -194,8 +254,11 @@ static void req_finish_head(sreq_t *r, const http_parser *p)
     r->keep_alive = http_should_keep_alive(p) != 0;
     r->pub.url = base;
     req_split_target(r, p->method == HTTP_CONNECT);
-    if (r->n_spans)
+    if (r->n_spans > r->cap_headers) {
+        free(r->headers);
         r->headers = xmalloc(r->n_spans * sizeof *r->headers);
+        r->cap_headers = r->n_spans;
+    }
     for (size_t i = 0; i < r->n_spans; i++) {
         const hdr_span_t *sp = &r->spans[i];
         r->headers[i] =
@@ -203,8 +266,6 @@ static void req_finish_head(sreq_t *r, const http_parser *p)
     }
     r->pub.headers = r->headers;
     r->pub.n_headers = r->n_spans;
-    free(r->spans);
-    r->spans = NULL;
 }
 
 static bool header_is(const http_header_t *h, const char *name)
@@ -213,18 +274,50 @@ static bool header_is(const http_header_t *h, const char *name)
     return h->name_len == n && strncasecmp(h->name, name, n) == 0;
 }
 
-/* Builds the status line and headers; the body goes in the same allocation when copied. */
+static char *put_bytes(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Writes v in decimal. */
+static char *put_uint(char *p, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* Builds the status line and headers; the body goes in the same allocation when copied. The
+ * allocation is the request's own, reused from one response to the next. */
 static void resp_build(sreq_t *r, int status, const http_header_t *h, size_t n, const char *body,
                        size_t body_len, bool copy_body)
 {
+    if (status < 100 || status > 999)
+        status = 500; /* the status line has three digits */
     const char *reason = http_status_str((enum http_status)status);
     size_t cap = 64 + strlen(reason) + sizeof CONN_KEEP_ALIVE;
 
     for (size_t i = 0; i < n; i++)
         cap += h[i].name_len + h[i].value_len + HEADER_OVERHEAD;
-    r->resp = xmalloc(cap + (copy_body ? body_len : 0));
+    size_t need = cap + (copy_body ? body_len : 0);
+    if (need > r->resp_cap) {
+        free(r->resp);
+        r->resp = xmalloc(need);
+        r->resp_cap = need;
+    }
     char *p = r->resp;
-    p += sprintf(p, "HTTP/1.1 %d %s\r\n", status, reason);
+    p = put_bytes(p, "HTTP/1.1 ", 9);
+    p = put_uint(p, (size_t)status);
+    *p++ = ' ';
+    p = put_bytes(p, reason, strlen(reason));
+    p = put_bytes(p, "\r\n", 2);
     for (size_t i = 0; i < n; i++) {
         if (header_is(&h[i], "Content-Length") || header_is(&h[i], "Connection"))
             continue;
@@ -237,7 +330,9 @@ static void resp_build(sreq_t *r, int status, const http_header_t *h, size_t n, 
         *p++ = '\r';
         *p++ = '\n';
     }
-    p += sprintf(p, "Content-Length: %zu\r\n", body_len);
+    p = put_bytes(p, "Content-Length: ", 16);
+    p = put_uint(p, body_len);
+    p = put_bytes(p, "\r\n", 2);
     r->resp_len = (size_t)(p - r->resp);
     r->resp_body = body;
     if (copy_body && body_len) {
@@ -325,6 +420,7 @@ static void server_maybe_done(http_server_t *s)
         return;
     void (*done)(void *) = s->done;
     void *ud = s->done_ud;
+    req_pool_free(s);
     free(s);
     if (done)
         done(ud);
@@ -363,7 +459,7 @@ static void conn_close(sconn_t *c)
             if (r->pub.on_abort)
                 r->pub.on_abort(&r->pub); /* may respond, which frees r */
         } else {
-            req_free(r);
+            req_done(c->srv, r);
         }
     }
     c->q_head = c->q_tail = c->cur = NULL;
@@ -438,7 +534,7 @@ static void on_written(uv_write_t *wr, int status)
     sreq_t *r = wr->data;
     sconn_t *c = r->conn;
 
-    req_free(r);
+    req_done(c->srv, r);
     c->writes--;
     if (c->closing || c->shut)
         return;
@@ -472,7 +568,7 @@ static int conn_write_resp(sconn_t *c, sreq_t *r, bool last)
     if (c->writes == 0 && !last && !c->paused && !conn_ending(c)) {
         int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
         if (n > 0 && (size_t)n == bufs[0].len + (nbufs > 1 ? bufs[1].len : 0)) {
-            req_free(r);
+            req_done(c->srv, r);
             return 0;
         }
         for (size_t done = n > 0 ? (size_t)n : 0; done > 0;) {
@@ -488,7 +584,7 @@ static int conn_write_resp(sconn_t *c, sreq_t *r, bool last)
     }
     r->wr.data = r;
     if (uv_write(&r->wr, (uv_stream_t *)&c->tcp, bufs, nbufs, on_written) < 0) {
-        req_free(r);
+        req_done(c->srv, r);
         return -1;
     }
     c->writes++;
@@ -635,6 +731,8 @@ static int on_headers_complete(http_parser *p)
         c->fail_status = 413;
         return -1;
     }
+    if (has_len) /* at most body_cap: room for the whole body at once */
+        buf_reserve(&r->body, (size_t)p->content_length);
     const char *expect = http_request_header(&r->pub, "Expect", &elen);
     if (expect) {
         bool cont = elen == 12 && strncasecmp(expect, "100-continue", 12) == 0;

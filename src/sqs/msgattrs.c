@@ -163,6 +163,11 @@ int msg_body_check(const char *body, size_t len, aws_error_t *err)
     const unsigned char *s = (const unsigned char *)body;
     size_t i = 0;
     while (i < len) {
+        /* Printable ASCII, most of most bodies, needs no decoding. */
+        while (i < len && s[i] >= 0x20 && s[i] < 0x80)
+            i++;
+        if (i == len)
+            break;
         unsigned cp = 0;
         size_t n = utf8_next(s + i, len - i, &cp);
         bool ok = n && (cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||

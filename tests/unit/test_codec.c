@@ -254,6 +254,41 @@ static void test_json_encoding(void **state)
     buf_free(&b);
 }
 
+/* Strings are scanned eight bytes at a time: every byte that needs escaping
+ * is found wherever it sits in a word, next to UTF-8 or plain bytes. */
+static void test_json_escapes_at_every_offset(void **state)
+{
+    (void)state;
+    static const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\0'};
+    static const char *const fills[] = {"a", "\xc3\xa9", "\x7f"};
+    for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++) {
+        for (size_t k = 0; k < sizeof(specials); k++) {
+            for (size_t at = 0; at < 24; at++) {
+                char s[64];
+                size_t n = 0;
+                while (n < 40)
+                    for (const char *p = fills[f]; *p && n < 40; p++)
+                        s[n++] = *p;
+                s[at] = specials[k];
+                json_t *v = json_stringn(s, n);
+                if (!v) /* the special split a UTF-8 sequence */
+                    continue;
+                buf_t b;
+                buf_init(&b, 0);
+                codec_json_encode(v, &b);
+                json_t *back = json_loadb(b.data, b.len, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
+                assert_non_null(back);
+                assert_true(json_equal(v, back));
+                if ((unsigned char)specials[k] < 0x20) /* no raw control character left */
+                    assert_null(memchr(b.data, specials[k], b.len));
+                json_decref(back);
+                json_decref(v);
+                buf_free(&b);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_iam_query),
         cmocka_unit_test(test_json_validation),
         cmocka_unit_test(test_json_encoding),
+        cmocka_unit_test(test_json_escapes_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

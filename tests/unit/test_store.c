@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -286,6 +287,42 @@ static void test_coalesce(void **state)
     free(l.msgs);
 }
 
+/* Runs of puts and deletes longer than one multi-row statement, broken by
+ * other ops and by cancelled ones, keep their order and all their rows. */
+static void test_long_runs(void **state)
+{
+    fix_t *f = *state;
+    fix_open(f, f->dir);
+    for (uint64_t seq = 1; seq <= 40; seq++)
+        put_msg(f->st, seq, 1 + seq % 2);
+    store_msg_delete(f->st, 7); /* cancels put 7 inside the run */
+    wait_durable(f);
+    store_msg_state_t s = mstate(500, 2, 400);
+    for (uint64_t seq = 1; seq <= 20; seq++)
+        store_msg_delete(f->st, seq);
+    store_msg_state(f->st, 30, &s); /* breaks the run of deletes */
+    for (uint64_t seq = 21; seq <= 25; seq++)
+        store_msg_delete(f->st, seq);
+    for (uint64_t seq = 41; seq <= 60; seq++)
+        put_msg(f->st, seq, 3);
+    wait_durable(f);
+
+    loaded_t l;
+    reload(f, &l);
+    assert_int_equal(l.nmsgs, 15 + 20); /* 26..40 and 41..60 */
+    for (size_t i = 0; i < l.nmsgs; i++) {
+        uint64_t seq = 26 + i;
+        assert_int_equal(l.msgs[i].id, seq);
+        assert_int_equal(l.msgs[i].queue_id, seq <= 40 ? 1 + seq % 2 : 3);
+        char blob[32];
+        int n = snprintf(blob, sizeof(blob), "msg-%llu", (unsigned long long)seq);
+        assert_int_equal(l.msgs[i].len, n);
+        assert_memory_equal(l.msgs[i].blob, blob, (size_t)n);
+        assert_int_equal(l.msgs[i].state.visible_at_ms, seq == 30 ? 500 : 0);
+    }
+    free(l.msgs);
+}
+
 static void test_purge_and_queue_delete(void **state)
 {
     fix_t *f = *state;
@@ -546,6 +583,40 @@ static void test_group_commit(void **state)
     free(l.msgs);
 }
 
+static off_t file_size(const char *dir, const char *name)
+{
+    char path[128];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Checkpoints run on the checkpointer's own connection while commits go on:
+ * the database file takes the rows before the store closes, and the WAL
+ * stays bounded. */
+static void test_checkpoints(void **state)
+{
+    fix_t *f = *state;
+    fix_open(f, f->dir);
+    off_t db_before = file_size(f->dir, "nagare.db");
+    uint64_t seq = 1;
+    for (int turn = 0; turn < 300; turn++) {
+        for (int i = 0; i < 50; i++, seq++)
+            put_msg(f->st, seq, 1);
+        g_acks.n = 0;
+        wait_durable(f);
+    }
+    /* The checkpointer is asynchronous: give it a moment. */
+    for (int i = 0; i < 200 && file_size(f->dir, "nagare.db") < db_before + 256 * 1024; i++)
+        usleep(10000);
+    assert_true(file_size(f->dir, "nagare.db") >= db_before + 256 * 1024);
+    assert_true(file_size(f->dir, "nagare.db-wal") < 10000 * (4096 + 24) + 32);
+    loaded_t l;
+    reload(f, &l);
+    assert_int_equal(l.nmsgs, seq - 1);
+    free(l.msgs);
+}
+
 /* ---- kill -9 ------------------------------------------------------------------ */
 
 static void child_write_forever(const char *dir, int fd)
@@ -617,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_in_order, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_coalesce, fix_setup, fix_teardown),
+        cmocka_unit_test_setup_teardown(test_long_runs, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_purge_and_queue_delete, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_kv, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_in_memory, fix_setup, fix_teardown),
@@ -624,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_failure, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, fix_setup, fix_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints, fix_setup, fix_teardown),
         cmocka_unit_test_setup_teardown(test_kill9, fix_setup, fix_teardown),
     };
     alarm(120); /* a lost wake-up would otherwise hang the suite */
