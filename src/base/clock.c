@@ -30,3 +30,11 @@ int64_t clock_days_from_civil(int64_t y, int64_t m, int64_t d)
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
 }
+
+void clock_iso8601(uint64_t ms, char out[24])
+{
+    struct tm tm;
+    time_t t = (time_t)(ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

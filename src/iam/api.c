@@ -12,6 +12,7 @@
  * MaxItems (1-1000, default 100); a marker is the key of the next item.
  */
 #include "iam/service.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
@@ -54,11 +55,8 @@ static int done(int rc)
 /* IAM's timestamps: ISO 8601 in UTC, to the second. */
 static json_t *date(uint64_t ms)
 {
-    char b[32];
-    struct tm tm;
-    time_t t = (time_t)(ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char b[24];
+    clock_iso8601(ms, b);
     return json_string(b);
 }
 

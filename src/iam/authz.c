@@ -11,6 +11,7 @@
  * (reference_policies_condition-keys) that a local request can have.
  */
 #include "iam/authz.h"
+#include "base/clock.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
 
@@ -142,10 +143,7 @@ static void ctx_principal_tags(iam_authz_t *az, const iam_principal_t *p, contex
 static void ctx_build(iam_authz_t *az, const iam_authz_in_t *in, context_t *c)
 {
     const iam_principal_t *p = in->who;
-    time_t secs = (time_t)(in->now_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(c->now_iso, sizeof(c->now_iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    clock_iso8601(in->now_ms, c->now_iso);
     snprintf(c->now_epoch, sizeof(c->now_epoch), "%" PRIu64, in->now_ms / 1000);
     c->n = c->n_names = 0;
     ctx_add(c, "aws:PrincipalArn", p->kind == IAM_PRINCIPAL_SESSION ? p->role_arn : p->arn);

@@ -9,6 +9,7 @@
  * AssumeRole's own rules and issues the credentials (session.h).
  */
 #include "iam/sts.h"
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 #include <stdio.h>
@@ -39,11 +40,8 @@ static iam_sts_t *sts_of(const aws_call_t *c)
 
 static json_t *iso_date(int64_t ms)
 {
-    char b[32];
-    struct tm tm;
-    time_t t = (time_t)(ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char b[24];
+    clock_iso8601((uint64_t)ms, b);
     return json_string(b);
 }
 

@@ -9,13 +9,14 @@ from botocore.config import Config
 ENDPOINT = os.environ.get("NAGARE_ENDPOINT", "http://127.0.0.1:4566")
 
 
-def client(service, region="us-east-1", key="test", secret="test", **config):
+def client(service, region="us-east-1", key="test", secret="test", token=None, **config):
     return boto3.session.Session().client(
         service,
         endpoint_url=ENDPOINT,
         region_name=region,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
+        aws_session_token=token,
         config=Config(retries={"max_attempts": 0}, **config),
     )
 

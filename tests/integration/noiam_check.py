@@ -9,22 +9,14 @@ Prints `no-iam: N passed, M failed`; endpoint from NAGARE_ENDPOINT.
 import sys
 import uuid
 
-import boto3
-from botocore.config import Config
+import boto3  # noqa: F401 (a clear error when missing)
 from botocore.exceptions import ClientError
 
-from nagare_client import ENDPOINT
+import nagare_client
 
 
 def client(service, key="test", secret="test"):
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return nagare_client.client(service, "us-east-1", key, secret)
 
 
 def main():

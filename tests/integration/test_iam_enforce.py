@@ -21,9 +21,9 @@ import uuid
 
 import boto3
 import botocore
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import nagare_client
 from nagare_client import ENDPOINT
 
 ACCOUNT = "000000000000"
@@ -40,15 +40,7 @@ def unique(tag):
 
 
 def client(service, key="test", secret="test", token=None):
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return nagare_client.client(service, REGION, key, secret, token)
 
 
 def doc(*statements):
