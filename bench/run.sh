@@ -104,7 +104,7 @@ bench_server() {
         out="$TMP/$name.$t.json"
         c0=$(cpu_ticks "$SERVER_PID")
         "$NAGARE" bench --endpoint "http://127.0.0.1:$port" --test "$t" -c "$conns" -d "$secs" \
-            --json >"$out" 2>"$TMP/$name.$t.err"
+            --key "${BENCH_KEY:-test:test}" --json >"$out" 2>"$TMP/$name.$t.err"
         c1=$(cpu_ticks "$SERVER_PID")
         if [ ! -s "$out" ]; then
             printf '%s\t%s\tn/a\t%s\n' "$name" "$t" "$(head -c 200 "$TMP/$name.$t.err" | tr '\t\n' '  ')" >>"$TMP/tests.tsv"
@@ -133,6 +133,9 @@ run_server() {
         read -r _ SERVER_PID ms <<<"$res"
         sleep 0.5 # let it settle before reading the idle RSS
         printf '%s\tok\t%s\t%s\n' "$name" "$ms" "$(rss_kib "$SERVER_PID")" >>"$TMP/startup.tsv"
+        # IAM runs: the tests act as a least-privilege IAM user instead of the root.
+        local BENCH_KEY=
+        case "$name" in nagare-iam*) BENCH_KEY=$(python3 "$HERE/iam_user.py" "http://127.0.0.1:$port") ;; esac
         # shellcheck disable=SC2086
         bench_server "$name" "$port" "$conns" "$secs" $tests
         cleanup
@@ -151,6 +154,14 @@ run_server() {
 mkdir -p "$TMP/nagare-data"
 run_server nagare /_nagare/health "$CONNS" "$SECS" "send batch cycle" \
     "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-data"
+
+# IAM enforcement's cost: SendMessage as an IAM user whose policy allows it, with
+# enforcement on and with --no-iam (the same user exists in both).
+mkdir -p "$TMP/nagare-iam-data" "$TMP/nagare-iam-off-data"
+run_server nagare-iam /_nagare/health "$CONNS" "$SECS" "send" \
+    "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-iam-data"
+run_server nagare-iam-off /_nagare/health "$CONNS" "$SECS" "send" \
+    "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-iam-off-data" --no-iam
 
 # fauxqs: the pinned npm package, started through its library API without the request logger
 # (its CLI logs every request, which would measure the logger).
@@ -206,23 +217,23 @@ for line in open(sys.argv[2]):
 print()
 print("nagare bench, %s s per test (moto: fewer connections, half the time)" % sys.argv[3])
 print()
-print("%-8s %12s %10s" % ("server", "startup ms", "idle RSS"))
-for name in ("nagare", "fauxqs", "moto", "nginx"):
+print("%-14s %12s %10s" % ("server", "startup ms", "idle RSS"))
+for name in ("nagare", "nagare-iam", "nagare-iam-off", "fauxqs", "moto", "nginx"):
     s = startup.get(name)
     if not s:
         continue
     if s[0] == "ok":
-        print("%-8s %12s %7.1f MiB" % (name, s[1], int(s[2] or 0) / 1024.0))
+        print("%-14s %12s %7.1f MiB" % (name, s[1], int(s[2] or 0) / 1024.0))
     else:
-        print("%-8s %12s  %s" % (name, "n/a", s[1]))
+        print("%-14s %12s  %s" % (name, "n/a", s[1]))
 print()
-print("%-8s %-6s %10s %10s %8s %8s %8s %9s %7s" %
+print("%-14s %-6s %10s %10s %8s %8s %8s %9s %7s" %
       ("server", "test", "req/s", "msgs/s", "p50 ms", "p99 ms", "max ms", "CPU s", "RSS MiB"))
 for (name, test), r in tests.items():
     if "na" in r:
-        print("%-8s %-6s n/a  %s" % (name, test, r["na"]))
+        print("%-14s %-6s n/a  %s" % (name, test, r["na"]))
         continue
-    print("%-8s %-6s %10.0f %10.0f %8.2f %8.2f %8.1f %9.2f %7.1f%s" %
+    print("%-14s %-6s %10.0f %10.0f %8.2f %8.2f %8.1f %9.2f %7.1f%s" %
           (name, test, r["req_per_s"], r["msgs_per_s"], r["p50_ms"], r["p99_ms"], r["max_ms"],
            r["cpu"], r["rss"],
            ("  errors %d: %s" % (r["errors"], r["first_error"][:100])) if r["errors"] else ""))
@@ -244,6 +255,8 @@ ratio("cycle msgs/s, nagare / fauxqs", get("nagare", "cycle", "msgs_per_s"),
       get("fauxqs", "cycle", "msgs_per_s"), ">= 5")
 ratio("send req/s nagare / GET req/s nginx", get("nagare", "send", "req_per_s"),
       get("nginx", "get", "req_per_s"), ">= 0.5")
+ratio("send as IAM user, enforced / --no-iam", get("nagare-iam", "send", "req_per_s"),
+      get("nagare-iam-off", "send", "req_per_s"), ">= 0.95")
 sn, sx = startup.get("nagare"), startup.get("nginx")
 if sn and sx and sn[0] == "ok" and sx[0] == "ok":
     print("%-40s %s ms vs %s ms" % ("startup nagare vs nginx", sn[1], sx[1]))

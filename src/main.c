@@ -11,7 +11,6 @@
 #include "base/log.h"
 #include "bench/bench.h"
 #include "http/server.h"
-#include "base/ids.h"
 #include "iam/authz.h"
 #include "iam/identity.h"
 #include "iam/bind.h"
@@ -25,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define NAGARE_VERSION "0.1.0"
 
@@ -213,7 +213,12 @@ static int token_key_load(server_t *s)
         return -1;
     }
     if (!key[IAM_SESSION_KEY_BYTES]) {
-        ids_random(key, IAM_SESSION_KEY_BYTES);
+        /* The kernel's CSPRNG: OpenSSL's generator would be set up (a megabyte
+         * of its pages) before any request needs it. */
+        if (getrandom(key, IAM_SESSION_KEY_BYTES, 0) != IAM_SESSION_KEY_BYTES) {
+            fprintf(stderr, "nagare: getrandom failed\n");
+            return -1;
+        }
         store_kv_put(s->store, "iam-server", "token-key", key, IAM_SESSION_KEY_BYTES);
     }
     iam_identity_set_token_key(s->ids, key);

@@ -38,8 +38,6 @@
 #define RETRY_MS      20 /* pause after a transport error, so a dead server is not spun on */
 #define FIRST_ERR_MAX 512
 #define SETUP_TIMEOUT 10000 /* ms for CreateQueue and the probe */
-#define ACCESS_KEY    "test"
-#define SECRET_KEY    "test"
 #define JSON_CONTENT  "application/x-amz-json-1.0"
 #define TARGET_PREFIX "AmazonSQS."
 
@@ -52,6 +50,7 @@ typedef struct opts {
     const char *endpoint;
     const char *queue;
     const char *region;
+    char key[128], secret[128]; /* --key ID:SECRET, default the root's test/test */
     test_kind_t test;
     int conns, threads, pipeline, wait;
     double seconds;
@@ -213,7 +212,7 @@ static int send_signed(const bench_t *b, signer_t *s, http_conn_t *conn, const c
     }
     sigv4_request_t req = {target ? "POST" : "GET", "/", 1, NULL, 0, sh_hdrs, n, target ? body : "",
                            target ? body_len : 0};
-    if (sigv4_sign(&req, ACCESS_KEY, SECRET_KEY, b->o.region, "sqs", date, s->keys, auth,
+    if (sigv4_sign(&req, b->o.key, b->o.secret, b->o.region, "sqs", date, s->keys, auth,
                    sizeof(auth)) < 0)
         return UV_EINVAL;
     http_client_header_t hdrs[5];
@@ -606,6 +605,7 @@ static void usage(FILE *f)
                "                    [--test send|batch|cycle|get] [--queue NAME] [--size BYTES]\n"
                "                    [-t THREADS] [-P PIPELINE] [--wait SECONDS] [--region R] "
                "[--json]\n"
+               "                    [--key ID:SECRET]   (default test:test, the root)\n"
                "  defaults: --endpoint http://127.0.0.1:4566 -c 64 -d 10 --test send --size 100\n"
                "  send: SendMessage; batch: SendMessageBatch(10); cycle: SendMessageBatch(10) ->\n"
                "  ReceiveMessage(10) -> DeleteMessageBatch on a fresh queue; get: GET / (HTTP "
@@ -634,13 +634,21 @@ static int parse_test(const char *s, test_kind_t *out)
 }
 
 static const struct option long_opts[] = {
-    {"endpoint", required_argument, NULL, 'e'}, {"connections", required_argument, NULL, 'c'},
-    {"duration", required_argument, NULL, 'd'}, {"requests", required_argument, NULL, 'n'},
-    {"test", required_argument, NULL, 'T'},     {"queue", required_argument, NULL, 'q'},
-    {"size", required_argument, NULL, 's'},     {"threads", required_argument, NULL, 't'},
-    {"pipeline", required_argument, NULL, 'P'}, {"wait", required_argument, NULL, 'w'},
-    {"region", required_argument, NULL, 'r'},   {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    {"endpoint", required_argument, NULL, 'e'},
+    {"connections", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'},
+    {"requests", required_argument, NULL, 'n'},
+    {"test", required_argument, NULL, 'T'},
+    {"queue", required_argument, NULL, 'q'},
+    {"size", required_argument, NULL, 's'},
+    {"threads", required_argument, NULL, 't'},
+    {"pipeline", required_argument, NULL, 'P'},
+    {"wait", required_argument, NULL, 'w'},
+    {"region", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},
+    {"key", required_argument, NULL, 'k'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char *opt_name(int ch)
@@ -665,6 +673,15 @@ static int apply_opt(opts_t *o, int ch, const char *arg)
     case 'r':
         o->region = arg;
         return 0;
+    case 'k': {
+        const char *colon = strchr(arg, ':');
+        if (!colon || colon == arg || !colon[1] || (size_t)(colon - arg) >= sizeof(o->key) ||
+            strlen(colon + 1) >= sizeof(o->secret))
+            return -1;
+        snprintf(o->key, sizeof(o->key), "%.*s", (int)(colon - arg), arg);
+        snprintf(o->secret, sizeof(o->secret), "%s", colon + 1);
+        return 0;
+    }
     case 'j':
         o->json = true;
         return 0;
@@ -702,7 +719,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                   .pipeline = 1,
                   .seconds = 10,
                   .size = 100,
-                  .test = TEST_SEND};
+                  .test = TEST_SEND,
+                  .key = "test",
+                  .secret = "test"};
     optind = 1;
     opterr = 1;
     int ch;
