@@ -161,6 +161,8 @@ static void ctx_build(iam_authz_t *az, const iam_authz_in_t *in, context_t *c)
     ctx_add(c, "aws:SecureTransport", "false"); /* nagare serves plain HTTP */
     ctx_add(c, "aws:SourceIp", in->source_ip && *in->source_ip ? in->source_ip : NULL);
     ctx_add(c, "aws:RequestedRegion", in->region);
+    ctx_add(c, "aws:SourceArn", in->source_arn);
+    ctx_add(c, "aws:SourceAccount", in->source_account);
     /* Present (false) for temporary credentials, absent for long-term keys. */
     if (p->kind == IAM_PRINCIPAL_SESSION)
         ctx_add(c, "aws:MultiFactorAuthPresent", "false");

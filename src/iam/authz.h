@@ -64,6 +64,9 @@ typedef struct iam_authz_in {
     size_t n_request_tags;
     const iam_tag_t *resource_tags;
     size_t n_resource_tags;
+    /* A service acting on a user's behalf (an event source mapping's poller,
+     * a destination): aws:SourceArn and aws:SourceAccount. NULL = none. */
+    const char *source_arn, *source_account;
 } iam_authz_in_t;
 
 typedef struct iam_decision {

@@ -272,6 +272,24 @@ static void test_authorize_users_and_context_keys(void **state)
     iam_authorize(az, &in, &d, &msg);
     assert_false(d.allowed);
     in.region = "us-east-1";
+    /* aws:SourceArn is there only when a service acts for the caller. */
+    const char *src_doc = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                          "\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"sqs:SendMessage\","
+                          "\"Resource\":\"*\",\"Condition\":{\"ArnLike\":{\"aws:SourceArn\":"
+                          "\"arn:aws:lambda:*:111122223333:function:*\"}}}]}";
+    iam_principal_t bob_root = root_of("111122223333");
+    iam_authz_in_t via = {.who = &bob_root,
+                          .action = "sqs:SendMessage",
+                          .resource = QUEUE,
+                          .region = "us-east-1",
+                          .now_ms = NOW,
+                          .resource_policy = src_doc};
+    iam_authorize(az, &via, &d, NULL);
+    assert_false(d.allowed);
+    via.source_arn = "arn:aws:lambda:us-east-1:111122223333:function:worker";
+    via.source_account = "111122223333";
+    iam_authorize(az, &via, &d, NULL);
+    assert_true(d.allowed);
     in.resource = "arn:aws:sqs:us-east-1:000000000000:bob-jobs";
     buf_reset(&msg);
     iam_authorize(az, &in, &d, &msg);
