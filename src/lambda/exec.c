@@ -34,6 +34,7 @@
 #include "lambda/rtapi.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,7 +95,8 @@ typedef struct inst {
     uint64_t code_id, spawn_ms, init_ms, idle_since_ms, creds_ms;
     int timeout_s, memory_mb, max_mem_mb;
     char *version, *role_arn, *runtime;
-    char entry[4096]; /* what is executed: the bootstrap or the interpreter */
+    char entry[PATH_MAX + 16]; /* what is executed: the bootstrap or the interpreter */
+    char task_root[PATH_MAX];  /* the code directory, absolute */
     char stream[128];
     buf_t line_out, line_err;
     int64_t exit_status;
@@ -479,10 +481,9 @@ static void rt_response(inst_t *i, http_request_t *req, const char *id, size_t i
 static char *error_body(http_request_t *req)
 {
     json_t *doc = json_loadb(req->body, req->body_len, 0, NULL);
-    if (json_is_object(doc)) {
-        char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (json_is_object(doc)) { /* passed on as the runtime wrote it */
         json_decref(doc);
-        return s;
+        return xstrndup(req->body, req->body_len);
     }
     json_decref(doc);
     size_t tlen = 0;
@@ -508,8 +509,8 @@ static void rt_init_error(inst_t *i, http_request_t *req)
                  "State transition from Ready to InitError failed for runtime.");
         return;
     }
-    rt_accepted(req);
     char *body = error_body(req);
+    rt_accepted(req);
     inst_log(i, body, strlen(body));
     i->retiring = true; /* AWS starts a fresh instance for the next invoke */
     if (i->inv) {
@@ -773,7 +774,7 @@ static void env_build(inst_t *i, const lambda_fn_spec_t *fn, env_t *e)
     env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME", i->stream);
     env_add(e, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     env_add(e, "_HANDLER", fn->handler ? fn->handler : "");
-    env_add(e, "LAMBDA_TASK_ROOT", fn->code_dir);
+    env_add(e, "LAMBDA_TASK_ROOT", i->task_root);
     env_add(e, "LAMBDA_RUNTIME_DIR", x->cfg.runtimes_dir);
     env_add(e, "AWS_REGION", fn->region);
     env_add(e, "AWS_DEFAULT_REGION", fn->region);
@@ -804,17 +805,38 @@ static void stream_name(inst_t *i)
              tm.tm_mon + 1, tm.tm_mday, i->version, hex);
 }
 
+/* True when the file starts with "#!/bin/sh". */
+static bool sh_script(const char *file)
+{
+    char head[16] = "";
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return false;
+    size_t n = fread(head, 1, sizeof(head) - 1, f);
+    fclose(f);
+    head[n] = 0;
+    return strncmp(head, "#!/bin/sh", 9) == 0 &&
+           (head[9] == '\n' || head[9] == ' ' || head[9] == '\r');
+}
+
 /* Starts the process; 0, or a negative uv error (the handles are then initialised but idle). */
 static int inst_spawn_process(inst_t *i, const lambda_fn_spec_t *fn)
 {
     lambda_exec_t *x = i->x;
     int rt = runtime_find(fn->runtime);
-    snprintf(i->entry, sizeof(i->entry), "%s/bootstrap", fn->code_dir);
+    if (!realpath(fn->code_dir, i->task_root))
+        snprintf(i->task_root, sizeof(i->task_root), "%s", fn->code_dir);
+    snprintf(i->entry, sizeof(i->entry), "%s/bootstrap", i->task_root);
     if (rt < 0)
         return UV_EINVAL;
     char script[4096];
     const char *args[4] = {NULL};
-    if (runtime_table[rt].kind == RT_PROVIDED) {
+    if (runtime_table[rt].kind == RT_PROVIDED && sh_script(i->entry)) {
+        /* Amazon Linux's /bin/sh is bash, and bootstraps (AWS's tutorial's among them) rely on
+         * it: `set -o pipefail`, `source`. */
+        args[0] = "bash";
+        args[1] = i->entry;
+    } else if (runtime_table[rt].kind == RT_PROVIDED) {
         args[0] = i->entry;
     } else {
         snprintf(script, sizeof(script), "%s/%s", x->cfg.runtimes_dir, runtime_table[rt].script);
@@ -834,7 +856,7 @@ static int inst_spawn_process(inst_t *i, const lambda_fn_spec_t *fn)
         .file = args[0],
         .args = (char **)args,
         .env = e.v,
-        .cwd = fn->code_dir,
+        .cwd = i->task_root,
         .flags = UV_PROCESS_DETACHED,
         .stdio_count = 3,
         .stdio = stdio,
@@ -1053,7 +1075,9 @@ lambda_exec_t *lambda_exec_new(uv_loop_t *loop, const lambda_exec_config_t *cfg)
     x->loop = loop;
     x->cfg = *cfg;
     x->cfg.endpoint_url = cfg->endpoint_url ? xstrdup(cfg->endpoint_url) : NULL;
-    x->cfg.runtimes_dir = xstrdup(cfg->runtimes_dir ? cfg->runtimes_dir : "runtimes");
+    char abs[PATH_MAX];
+    const char *rd = cfg->runtimes_dir ? cfg->runtimes_dir : "runtimes";
+    x->cfg.runtimes_dir = xstrdup(realpath(rd, abs) ? abs : rd); /* children run elsewhere */
     x->cfg.python = xstrdup(cfg->python ? cfg->python : "python3");
     x->cfg.node = xstrdup(cfg->node ? cfg->node : "node");
     if (!x->cfg.sink_append)
