@@ -35,7 +35,7 @@ FUZZ_SECONDS ?= 5
 
 .PHONY: all deps run test unit integration crash sanitize fuzz fuzz-run bench format format-check clean
 
-all: $(BUILD)/nagare
+all: $(BUILD)/nagare $(BUILD)/lambda-echo
 
 deps:
 	@tools/deps.sh
@@ -52,6 +52,11 @@ $(BUILD)/libnagare.o: $(LIB_OBJS)
 
 $(BUILD)/nagare: $(BUILD)/src/main.o $(BUILD)/libnagare.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# runtimes/c: the C client of the Lambda Runtime API and its example function (a `provided`
+# bootstrap that echoes its event).
+$(BUILD)/lambda-echo: runtimes/c/example/echo.c runtimes/c/lambda_runtime.c runtimes/c/lambda_runtime.h
+	$(CC) $(CFLAGS) -Iruntimes/c -o $@ runtimes/c/example/echo.c runtimes/c/lambda_runtime.c -lhttp_parser
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnagare.o
 	@mkdir -p $(dir $@)
@@ -100,7 +105,7 @@ fuzz-run: fuzz
 bench: deps all
 	@bench/run.sh $(BUILD)/nagare
 
-C_FILES = $$(find src tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*')
+C_FILES = $$(find src tests fuzz bench runtimes -name '*.[ch]' -not -path '*/node_modules/*')
 
 format:
 	clang-format -i $(C_FILES)
