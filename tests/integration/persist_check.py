@@ -24,6 +24,7 @@ import sys
 import boto3  # noqa: F401 (imported first for a clear error when missing)
 
 from nagare_client import ENDPOINT, iam_client, sqs_client  # noqa: E402
+from nagare_client import client as client_of  # noqa: E402
 NAME = "persist-check"
 ACCOUNT = "000000000000"
 DOC_V1 = {"Version": "2012-10-17",
@@ -36,6 +37,8 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 POLICY_ARN = "arn:aws:iam::%s:policy/persist-policy" % ACCOUNT
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 BODIES = ["kept one", "deleted", "kept two ✓"]
+# Where the before phase leaves the session it made for the after phase.
+STATE = os.environ.get("PERSIST_STATE", "/tmp/nagare-persist-session.json")
 
 
 def client():
@@ -115,10 +118,38 @@ def iam_before(iam, ck):
                     MaxSessionDuration=7200)
     iam.attach_role_policy(RoleName="persist-role", PolicyArn=POLICY_ARN)
     iam.attach_role_policy(RoleName="persist-role", PolicyArn=BASIC)
-    ck.eq("IAM directory written", True, True)
+    ck.eq("IAM user readable before the restart", "persist-user",
+          iam.get_user(UserName="persist-user")["User"]["UserName"])
+    session_before(iam, ck)
+
+
+def session_before(iam, ck):
+    """An STS session made now must still work after the restart (its token is
+    checked with a key nagare keeps in its store)."""
+    user_arn = iam.create_user(UserName="persist-assumer")["User"]["Arn"]
+    key = iam.create_access_key(UserName="persist-assumer")["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="persist-session-role",
+                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    sts = client_of("sts", "us-east-1", key["AccessKeyId"], key["SecretAccessKey"])
+    c = sts.assume_role(RoleArn=role, RoleSessionName="kept")["Credentials"]
+    with open(STATE, "w") as f:
+        json.dump({k: c[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}, f)
+    ck.eq("session made", True, c["AccessKeyId"].startswith("ASIA"))
+
+
+def session_after(ck):
+    with open(STATE) as f:
+        c = json.load(f)
+    who = client_of("sts", "us-east-1", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    ck.eq("STS session valid after the restart",
+          "arn:aws:sts::%s:assumed-role/persist-session-role/kept" % ACCOUNT,
+          who.get_caller_identity()["Arn"])
 
 
 def iam_after(iam, ck):
+    session_after(ck)
     u = iam.get_user(UserName="persist-user")["User"]
     ck.eq("user ARN kept", "arn:aws:iam::%s:user/keep/persist-user" % ACCOUNT, u["Arn"])
     ck.eq("user tags kept", [{"Key": "k", "Value": "v"}], u.get("Tags"))

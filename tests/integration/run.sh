@@ -146,6 +146,7 @@ DATA="$WORK/data"
 mkdir -p "$DATA"
 LOG2="$WORK/server-disk.log"
 PCHECK='s/^persistence-[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+export PERSIST_STATE="$WORK/persist-session.json"
 if start_server "$LOG2" --data-dir "$DATA"; then
     run_suite persistence-before "$PCHECK" python3 persist_check.py before
     stop_server disk-1 "$LOG2"
