@@ -17,6 +17,7 @@
 #include "iam/bind.h"
 #include "iam/service.h"
 #include "iam/sts.h"
+#include "lambda/service.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -50,6 +51,7 @@ typedef struct server {
     iam_binding_t *binding;
     sqs_service_t *sqs;
     iam_service_t *iam;
+    lambda_service_t *lambda;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -251,11 +253,18 @@ static int serve_start(server_t *s)
         iam_dir_add_account(dir, iam_identity_account(s->ids, i));
     s->binding = iam_bind(dir, s->ids, s->authz);
     s->sts = iam_sts_new(s->ids, dir, s->authz);
+    lambda_service_config_t lcfg = {s->store, s->opts.data_dir, dir, s->authz, s->opts.iam, NULL};
+    s->lambda = lambda_service_new(&lcfg, err, sizeof(err));
+    if (!s->lambda) {
+        fprintf(stderr, "nagare: cannot restore Lambda state: %s\n", err);
+        return -1;
+    }
     aws_gateway_config_t gcfg = {s->loop, s->ids, s->authz, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
     aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
+    aws_gateway_add_service(s->gw, lambda_service_gateway(s->lambda));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -300,6 +309,7 @@ static int cmd_serve(int argc, char **argv)
     iam_sts_free(s.sts);
     iam_authz_free(s.authz);
     iam_binding_free(s.binding);
+    lambda_service_free(s.lambda);
     iam_service_free(s.iam);
     iam_identity_free(s.ids);
     if (uv_loop_close(s.loop) != 0)
