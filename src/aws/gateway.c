@@ -275,7 +275,10 @@ static int authorize(aws_call_t *c)
     log_debug("authorize %s %s %s: %s", c->principal.arn, c->action->iam_action, c->resource,
               d.reason);
     if (!d.allowed) {
-        aws_error_set(&c->err, 403, "AccessDenied", "%s", msg.data);
+        /* Lambda (REST-JSON) names it AccessDeniedException */
+        aws_error_set(&c->err, 403,
+                      c->proto == AWS_PROTO_RESTJSON ? "AccessDeniedException" : "AccessDenied",
+                      "%s", msg.data);
         goto out;
     }
     rc = 0;

@@ -32,11 +32,14 @@ typedef struct span {
     size_t len;
 } span_t;
 
-/* Splits a path ("/a/b/c", leading slash skipped) into segments; -1 when too many. */
+/* Splits a path ("/a/b/c", leading slash skipped, a trailing one too) into
+ * segments; -1 when too many. */
 static int split_path(const char *p, size_t len, span_t *seg, int cap)
 {
     int n = 0;
     size_t i = len && p[0] == '/' ? 1 : 0;
+    if (len > 1 && p[len - 1] == '/')
+        len--;
     if (i == len)
         return 0;
     while (i <= len) {
