@@ -119,20 +119,12 @@ static int res_any(aws_call_t *c, buf_t *arn)
     return 0;
 }
 
+/* The Resource label as given: authorization decides first (as for every
+ * action), the handler then refuses what is not a function's ARN. */
 static int res_tagged(aws_call_t *c, buf_t *arn)
 {
     const char *r = jstr(c->in, "Resource");
-    if (!r || strncmp(r, "arn:aws:lambda:", 15))
-        return aws_error_set(&c->err, 400, "ValidationException",
-                             "1 validation error detected: Value '%.200s' at 'resource' failed "
-                             "to satisfy constraint: Member must satisfy regular expression "
-                             "pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-"
-                             "z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-"
-                             "9-_]+))?|layer:[a-zA-Z0-9-_]+|code-signing-config:csc-[a-z0-9]{17}|"
-                             "event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                             "[0-9a-f]{12})",
-                             r ? r : "");
-    buf_puts(arn, r);
+    buf_puts(arn, r ? r : "");
     return 0;
 }
 
@@ -861,8 +853,16 @@ static int h_get_policy(aws_call_t *c)
 static lambda_fn_t *tagged_fn(aws_call_t *c)
 {
     lambda_ref_t ref;
-    if (lambda_ref_parse(jstr(c->in, "Resource"), NULL, &ref, &c->err) < 0)
+    const char *r = jstr(c->in, "Resource");
+    if (!r || strncmp(r, "arn:aws:lambda:", 15) || lambda_ref_parse(r, NULL, &ref, &c->err) < 0) {
+        aws_error_set(&c->err, 400, "ValidationException",
+                      "1 validation error detected: Value '%.200s' at 'resource' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:"
+                      "\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+                      r ? r : "");
         return NULL;
+    }
     lambda_fn_t *fn = lambda_fn_find(reg(c), &ref, c->principal.account, c->region, &c->err);
     if (fn && ref.qualifier[0]) {
         aws_error_set(&c->err, 400, "InvalidParameterValueException",
