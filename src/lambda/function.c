@@ -313,15 +313,9 @@ int lambda_fn_create(lambda_reg_t *r, const char *account, const char *region, c
     snprintf(fn->name, sizeof(fn->name), "%s", name);
     snprintf(fn->arn, sizeof(fn->arn), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
     fn->reserved = -1;
-    fn->latest = *conf;
-    memset(conf, 0, sizeof(*conf));
-    snprintf(fn->latest.version, sizeof(fn->latest.version), "$LATEST");
-    fn->latest.last_modified_ms = now_ms;
-    fn->latest.code_id = r->next_code_id++;
-    new_revision(fn->latest.revision_id);
     new_revision(fn->policy_revision);
     fn_insert(r, fn);
-    journal(r, fn);
+    lambda_fn_set_latest(r, fn, conf, now_ms);
     *out = fn;
     return 0;
 }
