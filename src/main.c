@@ -289,8 +289,10 @@ static int cmd_serve(int argc, char **argv)
     if (parse_serve(argc, argv, &s.opts) < 0)
         return 2;
     s.loop = uv_default_loop();
-    if (serve_start(&s) < 0)
+    if (serve_start(&s) < 0) {
+        lambda_service_free(s.lambda); /* its temporary code directory goes */
         return 1;
+    }
     uv_signal_init(s.loop, &s.sigint);
     uv_signal_init(s.loop, &s.sigterm);
     s.sigint.data = s.sigterm.data = &s;
