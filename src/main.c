@@ -16,6 +16,8 @@
 #include "iam/bind.h"
 #include "iam/service.h"
 #include "iam/sts.h"
+#include "lambda/exec.h"
+#include "lambda/service.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -38,6 +40,8 @@ typedef struct serve_opts {
     bool iam;
     const char *account_keys[16]; /* --account-key ACCOUNT:KEYID:SECRET */
     size_t n_account_keys;
+    const char *runtimes_dir; /* --runtimes-dir; default: runtimes/ beside the binary's build/ */
+    int max_concurrency;      /* --max-concurrency: the account's concurrent executions */
 } serve_opts_t;
 
 typedef struct server {
@@ -50,6 +54,8 @@ typedef struct server {
     iam_binding_t *binding;
     sqs_service_t *sqs;
     iam_service_t *iam;
+    lambda_service_t *lambda;
+    lambda_exec_t *exec;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -62,7 +68,8 @@ static void usage(FILE *f)
                "--in-memory]\n"
                "                    [--account 000000000000] [--root-key ID:SECRET] "
                "[--no-iam]\n"
-               "                    [--account-key ACCOUNT:KEYID:SECRET]...\n"
+               "                    [--account-key ACCOUNT:KEYID:SECRET]... [--runtimes-dir DIR]\n"
+               "                    [--max-concurrency 1000]\n"
                "       nagare bench --help\n"
                "       nagare version\n");
 }
@@ -74,6 +81,8 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
         {"data-dir", required_argument, 0, 'd'}, {"in-memory", no_argument, 0, 'm'},
         {"account", required_argument, 0, 'a'},  {"root-key", required_argument, 0, 'k'},
         {"no-iam", no_argument, 0, 'n'},         {"account-key", required_argument, 0, 'K'},
+        {"runtimes-dir", required_argument, 0, 'R'},
+        {"max-concurrency", required_argument, 0, 'C'},
         {"help", no_argument, 0, '?'},           {0, 0, 0, 0},
     };
     bool in_memory = false;
@@ -106,6 +115,16 @@ static int parse_serve(int argc, char **argv, serve_opts_t *o)
             break;
         case 'n':
             o->iam = false;
+            break;
+        case 'R':
+            o->runtimes_dir = optarg;
+            break;
+        case 'C':
+            o->max_concurrency = atoi(optarg);
+            if (o->max_concurrency < 1) {
+                fprintf(stderr, "nagare: --max-concurrency must be at least 1\n");
+                return -1;
+            }
             break;
         case 'K':
             if (o->n_account_keys == sizeof(o->account_keys) / sizeof(o->account_keys[0])) {
@@ -143,6 +162,9 @@ static void http_closed_cb(void *ud)
     s->http = NULL;
     sqs_service_free(s->sqs, NULL, NULL);
     s->sqs = NULL;
+    if (s->exec)
+        lambda_exec_shutdown(s->exec, NULL, NULL); /* instances stopped, handles closed */
+    s->exec = NULL;
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
@@ -225,6 +247,46 @@ static int token_key_load(server_t *s)
     return 0;
 }
 
+/* runtimes/ of the source tree the binary was built in (build/nagare). */
+static void runtimes_default(char *out, size_t cap)
+{
+    char exe[4096];
+    size_t n = sizeof(exe);
+    out[0] = 0;
+    if (uv_exepath(exe, &n) != 0)
+        return;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(out, cap, "%s/../runtimes", exe);
+}
+
+/* Lambda's executor: its instances call back at the port now listening. */
+static int exec_start(server_t *s, iam_dir_t *dir)
+{
+    char endpoint[128], runtimes[4200];
+    const char *host = s->opts.host;
+    if (!strcmp(host, "0.0.0.0") || !strcmp(host, "localhost"))
+        host = "127.0.0.1";
+    snprintf(endpoint, sizeof(endpoint), "http://%s:%d", host, http_server_port(s->http));
+    if (s->opts.runtimes_dir)
+        snprintf(runtimes, sizeof(runtimes), "%s", s->opts.runtimes_dir);
+    else
+        runtimes_default(runtimes, sizeof(runtimes));
+    lambda_exec_config_t ecfg = {.endpoint_url = endpoint,
+                                 .ids = s->ids,
+                                 .dir = dir,
+                                 .runtimes_dir = runtimes,
+                                 .max_concurrency = s->opts.max_concurrency};
+    s->exec = lambda_exec_new(s->loop, &ecfg);
+    if (!s->exec) {
+        fprintf(stderr, "nagare: cannot start the Lambda executor\n");
+        return -1;
+    }
+    lambda_service_set_exec(s->lambda, s->exec);
+    return 0;
+}
+
 static int serve_start(server_t *s)
 {
     char err[512];
@@ -256,11 +318,18 @@ static int serve_start(server_t *s)
         iam_dir_add_account(dir, iam_identity_account(s->ids, i));
     s->binding = iam_bind(dir, s->ids, s->authz);
     s->sts = iam_sts_new(s->ids, dir, s->authz);
+    lambda_service_config_t lcfg = {s->store, s->opts.data_dir, dir, s->authz, s->opts.iam, NULL};
+    s->lambda = lambda_service_new(&lcfg, err, sizeof(err));
+    if (!s->lambda) {
+        fprintf(stderr, "nagare: cannot restore Lambda state: %s\n", err);
+        return -1;
+    }
     aws_gateway_config_t gcfg = {s->loop, s->ids, s->authz, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
     aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
+    aws_gateway_add_service(s->gw, lambda_service_gateway(s->lambda));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -276,7 +345,7 @@ static int serve_start(server_t *s)
                 uv_strerror(rc));
         return -1;
     }
-    return 0;
+    return exec_start(s, dir);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -285,8 +354,10 @@ static int cmd_serve(int argc, char **argv)
     if (parse_serve(argc, argv, &s.opts) < 0)
         return 2;
     s.loop = uv_default_loop();
-    if (serve_start(&s) < 0)
+    if (serve_start(&s) < 0) {
+        lambda_service_free(s.lambda); /* its temporary code directory goes */
         return 1;
+    }
     uv_signal_init(s.loop, &s.sigint);
     uv_signal_init(s.loop, &s.sigterm);
     s.sigint.data = s.sigterm.data = &s;
@@ -305,6 +376,7 @@ static int cmd_serve(int argc, char **argv)
     iam_sts_free(s.sts);
     iam_authz_free(s.authz);
     iam_binding_free(s.binding);
+    lambda_service_free(s.lambda);
     iam_service_free(s.iam);
     iam_identity_free(s.ids);
     if (uv_loop_close(s.loop) != 0)

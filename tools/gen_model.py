@@ -3,7 +3,9 @@
 
 The wire codecs (awsjson, query, restjson) are driven by these tables: which
 operations exist, the shape of each input and output, which members are
-required, and how the query protocol names and flattens lists and maps.
+required, how the query protocol names and flattens lists and maps, and for
+REST-JSON services (Lambda) each operation's method, URI template and status
+and where each member travels (label, query string, header, payload).
 
 SQS is served on two protocols. The newest botocore model (JSON protocol) is the
 reference for shapes; the query-protocol model that older SDKs carry (Debian's
@@ -28,6 +30,12 @@ TYPES = {
     "string": "MODEL_STRING", "integer": "MODEL_INTEGER", "long": "MODEL_LONG",
     "boolean": "MODEL_BOOLEAN", "blob": "MODEL_BLOB", "timestamp": "MODEL_TIMESTAMP",
     "double": "MODEL_DOUBLE", "float": "MODEL_DOUBLE",
+}
+
+
+LOCATIONS = {
+    "body": "MODEL_LOC_BODY", "uri": "MODEL_LOC_URI", "querystring": "MODEL_LOC_QUERY", "header": "MODEL_LOC_HEADER",
+    "headers": "MODEL_LOC_HEADERS", "statusCode": "MODEL_LOC_STATUS",
 }
 
 
@@ -87,8 +95,11 @@ def main():
             # A member is serialized under its own locationName, else the
             # locationName of the shape it refers to (botocore merges both).
             loc = m.get("locationName") or model["shapes"][m["shape"]].get("locationName")
-            w("    {%s, %s, %d, %s}," % (cstr(mn), cstr(loc), index[m["shape"]],
-                                       "true" if mn in req else "false"))
+            # rest-json: where the member travels (uri label, query string,
+            # header, header prefix, status code); the body otherwise.
+            extra = ", %s" % LOCATIONS[m.get("location", "body")]
+            w("    {%s, %s, %d, %s%s}," % (cstr(mn), cstr(loc), index[m["shape"]],
+                                         "true" if mn in req else "false", extra))
         w("};")
     w("\nstatic const model_shape_t shapes[] = {")
     for n in names:
@@ -105,6 +116,8 @@ def main():
             f.append(".key = %d, .value = %d, .key_loc = %s, .value_loc = %s" % (
                 index[s["key"]["shape"]], index[s["value"]["shape"]],
                 cstr(s["key"].get("locationName")), cstr(s["value"].get("locationName"))))
+        if s.get("payload"):
+            f.append(".payload = %s" % cstr(s["payload"]))
         if s.get("exception"):
             e = s.get("error", {})
             f.append(".exception = true, .error_code = %s, .status = %d, .sender = %s" % (
@@ -112,12 +125,19 @@ def main():
                 "false" if e.get("senderFault") is False else "true"))
         w("    {%s}," % ", ".join(f))
     w("};\n")
+    rest = meta.get("protocol") == "rest-json"
     w("static const model_op_t ops[] = {")
     for n in sorted(model["operations"]):
         op = model["operations"][n]
         i = index[op["input"]["shape"]] if "input" in op else -1
         o = index[op["output"]["shape"]] if "output" in op else -1
-        w("    {%s, %d, %d, %s}," % (cstr(n), i, o, cstr(op.get("output", {}).get("resultWrapper"))))
+        http = ", NULL, NULL, 0"
+        if rest:
+            h = op["http"]
+            http = ", %s, %s, %d" % (cstr(h["method"]), cstr(h["requestUri"]),
+                                     h.get("responseCode", 200))
+        w("    {%s, %d, %d, %s%s}," % (cstr(n), i, o, cstr(op.get("output", {}).get("resultWrapper")),
+                                      http))
     w("};\n")
     w("const model_service_t model_%s = {" % svc)
     w("    .name = %s," % cstr(svc))
@@ -125,6 +145,8 @@ def main():
     w("    .json_version = %s," % cstr(meta.get("jsonVersion")))
     w("    .xml_ns = %s," % cstr(meta.get("xmlNamespace")))
     w("    .api_version = %s," % cstr(meta.get("apiVersion")))
+    if rest:
+        w("    .rest_json = true,")
     w("    .shapes = shapes,")
     w("    .n_shapes = %d," % len(names))
     w("    .ops = ops,")

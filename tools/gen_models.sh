@@ -10,3 +10,6 @@ tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012
 tools/gen_model.py sts "$(first "$NEW"/sts/2011-06-15)" "$(first "$OLD"/sts/2011-06-15)" > src/aws/model_sts.c
 # IAM is query protocol in both; the older model only adds hints the newer one lacks.
 tools/gen_model.py iam "$(first "$NEW"/iam/2010-05-08)" "$(first "$OLD"/iam/2010-05-08)" > src/aws/model_iam.c
+# Lambda is REST-JSON; the current model alone (routes, locations, payloads).
+tools/gen_model.py lambda "$(first "$NEW"/lambda/2015-03-31)" > src/aws/model_lambda.c
+clang-format -i src/aws/model_*.c

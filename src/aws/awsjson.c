@@ -96,12 +96,18 @@ int codec_json_decode(const model_service_t *svc, const model_op_t *op, const ch
         return aws_error_set(err, 400, "SerializationException",
                              "Request body must be a JSON object.");
     }
-    if (op->input >= 0 && validate(svc, op->input, op->name, v, err, 0) < 0) {
+    if (codec_json_validate(svc, op, v, err) < 0) {
         json_decref(v);
         return -1;
     }
     *out = v;
     return 0;
+}
+
+int codec_json_validate(const model_service_t *svc, const model_op_t *op, const json_t *in,
+                        aws_error_t *err)
+{
+    return op->input >= 0 ? validate(svc, op->input, op->name, in, err, 0) : 0;
 }
 
 /* Whether any of the eight bytes of w is a control character, '"' or '\\':

@@ -39,6 +39,11 @@ struct aws_gateway {
 _Static_assert(sizeof(http_header_t) == sizeof(sigv4_header_t), "header layouts differ");
 _Static_assert(offsetof(http_header_t, value_len) == offsetof(sigv4_header_t, value_len),
                "header layouts differ");
+_Static_assert(sizeof(http_header_t) == sizeof(codec_header_t), "header layouts differ");
+_Static_assert(offsetof(http_header_t, value_len) == offsetof(codec_header_t, value_len),
+               "header layouts differ");
+
+#define REST_MAX_HEADERS 16
 
 _Static_assert(sizeof(((aws_call_t *)0)->region) == sizeof(((sigv4_auth_t *)0)->region),
                "the region is copied whole");
@@ -97,6 +102,22 @@ static const aws_service_t *service_from_scope(const aws_gateway_t *gw, const ht
     return gw->n_services ? gw->services[0] : NULL;
 }
 
+/* The REST-JSON codec's view of an HTTP request (borrowed from it). */
+static codec_rest_request_t rest_request(const http_request_t *req)
+{
+    return (codec_rest_request_t){
+        .method = req->method,
+        .path = req->path,
+        .path_len = req->path_len,
+        .query = req->query,
+        .query_len = req->query_len,
+        .headers = (const codec_header_t *)req->headers,
+        .n_headers = req->n_headers,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+}
+
 /* Finds service, protocol and operation. 0, or -1 with call->err. */
 static int route(aws_call_t *c, json_t **form)
 {
@@ -121,8 +142,16 @@ static int route(aws_call_t *c, json_t **form)
             return aws_error_set(&c->err, 400, "UnknownOperationException",
                                  "The requested operation %.*s is not recognized.", (int)len,
                                  target);
+    } else if ((c->svc = service_from_scope(gw, req)) && c->svc->model->rest_json) {
+        /* REST-JSON (Lambda): the operation is the method and path. */
+        codec_rest_request_t rr = rest_request(req);
+        c->proto = AWS_PROTO_RESTJSON;
+        c->op = codec_rest_route(c->svc->model, &rr);
+        if (!c->op)
+            return aws_error_set(&c->err, 404, "UnknownOperationException",
+                                 "Unknown operation %s %.*s.", req->method, (int)req->path_len,
+                                 req->path);
     } else {
-        c->svc = service_from_scope(gw, req);
         c->proto = AWS_PROTO_QUERY;
         if (!strcmp(req->method, "POST"))
             *form = codec_form_parse(req->body, req->body_len);
@@ -249,7 +278,10 @@ static int authorize(aws_call_t *c)
     log_debug("authorize %s %s %s: %s", c->principal.arn, c->action->iam_action, c->resource,
               d.reason);
     if (!d.allowed) {
-        aws_error_set(&c->err, 403, "AccessDenied", "%s", msg.data);
+        /* Lambda (REST-JSON) names it AccessDeniedException */
+        aws_error_set(&c->err, 403,
+                      c->proto == AWS_PROTO_RESTJSON ? "AccessDeniedException" : "AccessDenied",
+                      "%s", msg.data);
         goto out;
     }
     rc = 0;
@@ -284,6 +316,33 @@ static void call_free(aws_call_t *c)
         free(c);
 }
 
+/* REST-JSON: status, x-amzn-ErrorType or the output's header members, body. */
+static void respond_rest(aws_call_t *c, buf_t *body)
+{
+    static const char ct[] = "application/json";
+    http_header_t h[REST_MAX_HEADERS];
+    size_t nh = 0;
+    int status = c->err.status;
+    json_t *headers = NULL;
+    h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
+    h[nh++] = (http_header_t){"Content-Type", 12, ct, sizeof(ct) - 1};
+    if (aws_error_is_set(&c->err)) {
+        codec_rest_error(c->svc ? c->svc->model : NULL, &c->err, body);
+        h[nh++] = (http_header_t){"x-amzn-ErrorType", 16, c->err.code, strlen(c->err.code)};
+    } else {
+        codec_rest_encode(c->svc->model, c->op, c->out, &status, &headers, body);
+        const char *k;
+        json_t *v;
+        json_object_foreach(headers, k, v) if (nh < REST_MAX_HEADERS) h[nh++] =
+            (http_header_t){k, strlen(k), json_string_value(v), json_string_length(v)};
+    }
+    size_t len;
+    char *data = buf_steal(body, &len);
+    http_respond_owned(c->http, status, h, nh, data, len);
+    json_decref(headers);
+    call_free(c);
+}
+
 static void respond(aws_call_t *c)
 {
     buf_t body;
@@ -294,6 +353,10 @@ static void respond(aws_call_t *c)
     bool failed = aws_error_is_set(&c->err);
     buf_init(&body, 0);
     buf_reserve(&body, 4096); /* a ReceiveMessage of ten small messages fits */
+    if (c->proto == AWS_PROTO_RESTJSON) {
+        respond_rest(c, &body);
+        return;
+    }
     h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
     if (c->proto == AWS_PROTO_JSON) {
         static const char ct[] = "application/x-amz-json-1.0";
@@ -380,6 +443,10 @@ static int decode(aws_call_t *c, json_t *form)
     const model_service_t *m = c->svc->model;
     if (c->proto == AWS_PROTO_JSON)
         return codec_json_decode(m, c->op, c->http->body, c->http->body_len, &c->in, &c->err);
+    if (c->proto == AWS_PROTO_RESTJSON) {
+        codec_rest_request_t rr = rest_request(c->http);
+        return codec_rest_decode(m, c->op, &rr, &c->in, &c->err);
+    }
     return codec_query_decode(m, c->op, form, &c->in, &c->err);
 }
 

@@ -27,11 +27,22 @@ typedef enum model_type {
     MODEL_DOUBLE,
 } model_type_t;
 
+/* Where a REST-JSON member travels (botocore's "location"). */
+typedef enum model_location {
+    MODEL_LOC_BODY = 0, /* in the JSON body (or it is the payload) */
+    MODEL_LOC_URI,      /* a {label} of the request URI */
+    MODEL_LOC_QUERY,    /* the query string */
+    MODEL_LOC_HEADER,   /* one header */
+    MODEL_LOC_HEADERS,  /* every header with the prefix loc (a map) */
+    MODEL_LOC_STATUS,   /* the response's HTTP status code */
+} model_location_t;
+
 typedef struct model_member {
     const char *name; /* JSON name */
-    const char *loc;  /* query/XML name when it differs, else NULL */
+    const char *loc;  /* query/XML name, or the label/key/header name, when it differs; else NULL */
     int shape;
     bool required;
+    model_location_t location;
 } model_member_t;
 
 typedef struct model_shape {
@@ -48,6 +59,7 @@ typedef struct model_shape {
     const char *error_code;
     int status;
     bool sender;
+    const char *payload; /* REST: the member that is the whole body, or NULL */
 } model_shape_t;
 
 typedef struct model_op {
@@ -55,6 +67,9 @@ typedef struct model_op {
     int input;  /* shape index or -1 */
     int output; /* shape index or -1 */
     const char *result_wrapper;
+    const char *http_method; /* REST: "GET", ... */
+    const char *http_uri;    /* REST: "/2015-03-31/functions/{FunctionName}" */
+    int http_status;         /* REST: the success status (200, 201, 202, 204) */
 } model_op_t;
 
 typedef struct model_service {
@@ -63,6 +78,7 @@ typedef struct model_service {
     const char *json_version;
     const char *xml_ns;
     const char *api_version;
+    bool rest_json; /* REST-JSON (routed by method and URI) */
     const model_shape_t *shapes;
     int n_shapes;
     const model_op_t *ops;
@@ -72,6 +88,7 @@ typedef struct model_service {
 extern const model_service_t model_sqs;
 extern const model_service_t model_sts;
 extern const model_service_t model_iam;
+extern const model_service_t model_lambda;
 
 /* The operation named name (len bytes), or NULL. */
 const model_op_t *model_op_find(const model_service_t *svc, const char *name, size_t len);

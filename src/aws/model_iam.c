@@ -2,1596 +2,1635 @@
 #include "aws/model.h"
 
 static const model_member_t m_AcceptDelegationRequestRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AccessDetail[] = {
-    {"ServiceName", NULL, 541, true},
-    {"ServiceNamespace", NULL, 543, true},
-    {"Region", NULL, 552, false},
-    {"EntityPath", NULL, 486, false},
-    {"LastAuthenticatedTime", NULL, 441, false},
-    {"TotalAuthenticatedEntities", NULL, 463, false},
+    {"ServiceName", NULL, 541, true, MODEL_LOC_BODY},
+    {"ServiceNamespace", NULL, 543, true, MODEL_LOC_BODY},
+    {"Region", NULL, 552, false, MODEL_LOC_BODY},
+    {"EntityPath", NULL, 486, false, MODEL_LOC_BODY},
+    {"LastAuthenticatedTime", NULL, 441, false, MODEL_LOC_BODY},
+    {"TotalAuthenticatedEntities", NULL, 463, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AccessKey[] = {
-    {"UserName", NULL, 568, true},    {"AccessKeyId", NULL, 414, true},
-    {"Status", NULL, 551, true},      {"SecretAccessKey", NULL, 416, true},
-    {"CreateDate", NULL, 441, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"AccessKeyId", NULL, 414, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
+    {"SecretAccessKey", NULL, 416, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AccessKeyLastUsed[] = {
-    {"LastUsedDate", NULL, 441, false},
-    {"ServiceName", NULL, 552, true},
-    {"Region", NULL, 552, true},
+    {"LastUsedDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"ServiceName", NULL, 552, true, MODEL_LOC_BODY},
+    {"Region", NULL, 552, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AccessKeyMetadata[] = {
-    {"UserName", NULL, 568, false},
-    {"AccessKeyId", NULL, 414, false},
-    {"Status", NULL, 551, false},
-    {"CreateDate", NULL, 441, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"AccessKeyId", NULL, 414, false, MODEL_LOC_BODY},
+    {"Status", NULL, 551, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AddClientIDToOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"ClientID", NULL, 434, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"ClientID", NULL, 434, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AddRoleToInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"RoleName", NULL, 532, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AddUserToGroupRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"UserName", NULL, 454, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssociateDelegationRequestRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AttachGroupPolicyRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyArn", NULL, 421, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AttachRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyArn", NULL, 421, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AttachUserPolicyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"PolicyArn", NULL, 421, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AttachedPermissionsBoundary[] = {
-    {"PermissionsBoundaryType", NULL, 288, false},
-    {"PermissionsBoundaryArn", NULL, 421, false},
+    {"PermissionsBoundaryType", NULL, 288, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryArn", NULL, 421, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AttachedPolicy[] = {
-    {"PolicyName", NULL, 505, false},
-    {"PolicyArn", NULL, 421, false},
+    {"PolicyName", NULL, 505, false, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangePasswordRequest[] = {
-    {"OldPassword", NULL, 491, true},
-    {"NewPassword", NULL, 491, true},
+    {"OldPassword", NULL, 491, true, MODEL_LOC_BODY},
+    {"NewPassword", NULL, 491, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ConcurrentModificationException[] = {
-    {"message", NULL, 28, false},
+    {"message", NULL, 28, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ContextEntry[] = {
-    {"ContextKeyName", NULL, 31, false},
-    {"ContextKeyValues", NULL, 34, false},
-    {"ContextKeyType", NULL, 33, false},
+    {"ContextKeyName", NULL, 31, false, MODEL_LOC_BODY},
+    {"ContextKeyValues", NULL, 34, false, MODEL_LOC_BODY},
+    {"ContextKeyType", NULL, 33, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateAccessKeyRequest[] = {
-    {"UserName", NULL, 454, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateAccessKeyResponse[] = {
-    {"AccessKey", NULL, 4, true},
+    {"AccessKey", NULL, 4, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateAccountAliasRequest[] = {
-    {"AccountAlias", NULL, 418, true},
+    {"AccountAlias", NULL, 418, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateDelegationRequestRequest[] = {
-    {"OwnerAccountId", NULL, 419, false},     {"Description", NULL, 442, true},
-    {"Permissions", NULL, 69, true},          {"RequestMessage", NULL, 524, false},
-    {"RequestorWorkflowId", NULL, 526, true}, {"RedirectUrl", NULL, 522, false},
-    {"NotificationChannel", NULL, 484, true}, {"SessionDuration", NULL, 548, true},
-    {"OnlySendByOwner", NULL, 428, false},
+    {"OwnerAccountId", NULL, 419, false, MODEL_LOC_BODY},
+    {"Description", NULL, 442, true, MODEL_LOC_BODY},
+    {"Permissions", NULL, 69, true, MODEL_LOC_BODY},
+    {"RequestMessage", NULL, 524, false, MODEL_LOC_BODY},
+    {"RequestorWorkflowId", NULL, 526, true, MODEL_LOC_BODY},
+    {"RedirectUrl", NULL, 522, false, MODEL_LOC_BODY},
+    {"NotificationChannel", NULL, 484, true, MODEL_LOC_BODY},
+    {"SessionDuration", NULL, 548, true, MODEL_LOC_BODY},
+    {"OnlySendByOwner", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateDelegationRequestResponse[] = {
-    {"ConsoleDeepLink", NULL, 435, false},
-    {"DelegationRequestId", NULL, 443, false},
+    {"ConsoleDeepLink", NULL, 435, false, MODEL_LOC_BODY},
+    {"DelegationRequestId", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateGroupRequest[] = {
-    {"Path", NULL, 493, false},
-    {"GroupName", NULL, 459, true},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateGroupResponse[] = {
-    {"Group", NULL, 187, true},
+    {"Group", NULL, 187, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"Path", NULL, 493, false},
-    {"Tags", NULL, 560, false},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateInstanceProfileResponse[] = {
-    {"InstanceProfile", NULL, 189, true},
+    {"InstanceProfile", NULL, 189, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLoginProfileRequest[] = {
-    {"UserName", NULL, 568, false},
-    {"Password", NULL, 491, false},
-    {"PasswordResetRequired", NULL, 428, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"Password", NULL, 491, false, MODEL_LOC_BODY},
+    {"PasswordResetRequired", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLoginProfileResponse[] = {
-    {"LoginProfile", NULL, 271, true},
+    {"LoginProfile", NULL, 271, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateOpenIDConnectProviderRequest[] = {
-    {"Url", NULL, 280, true},
-    {"ClientIDList", NULL, 433, false},
-    {"ThumbprintList", NULL, 562, false},
-    {"Tags", NULL, 560, false},
+    {"Url", NULL, 280, true, MODEL_LOC_BODY},
+    {"ClientIDList", NULL, 433, false, MODEL_LOC_BODY},
+    {"ThumbprintList", NULL, 562, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateOpenIDConnectProviderResponse[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, false},
-    {"Tags", NULL, 560, false},
+    {"OpenIDConnectProviderArn", NULL, 421, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreatePolicyRequest[] = {
-    {"PolicyName", NULL, 505, true},     {"Path", NULL, 512, false},
-    {"PolicyDocument", NULL, 499, true}, {"Description", NULL, 497, false},
-    {"Tags", NULL, 560, false},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"Path", NULL, 512, false, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
+    {"Description", NULL, 497, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreatePolicyResponse[] = {
-    {"Policy", NULL, 290, false},
+    {"Policy", NULL, 290, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreatePolicyVersionRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"PolicyDocument", NULL, 499, true},
-    {"SetAsDefault", NULL, 428, false},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
+    {"SetAsDefault", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreatePolicyVersionResponse[] = {
-    {"PolicyVersion", NULL, 307, false},
+    {"PolicyVersion", NULL, 307, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateRoleRequest[] = {
-    {"Path", NULL, 493, false},
-    {"RoleName", NULL, 532, true},
-    {"AssumeRolePolicyDocument", NULL, 499, true},
-    {"Description", NULL, 528, false},
-    {"MaxSessionDuration", NULL, 531, false},
-    {"PermissionsBoundary", NULL, 421, false},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"AssumeRolePolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
+    {"Description", NULL, 528, false, MODEL_LOC_BODY},
+    {"MaxSessionDuration", NULL, 531, false, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 421, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateRoleResponse[] = {
-    {"Role", NULL, 333, true},
+    {"Role", NULL, 333, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateSAMLProviderRequest[] = {
-    {"SAMLMetadataDocument", NULL, 338, true},
-    {"Name", NULL, 342, true},
-    {"Tags", NULL, 560, false},
-    {"AssertionEncryptionMode", NULL, 422, false},
-    {"AddPrivateKey", NULL, 518, false},
+    {"SAMLMetadataDocument", NULL, 338, true, MODEL_LOC_BODY},
+    {"Name", NULL, 342, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
+    {"AssertionEncryptionMode", NULL, 422, false, MODEL_LOC_BODY},
+    {"AddPrivateKey", NULL, 518, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateSAMLProviderResponse[] = {
-    {"SAMLProviderArn", NULL, 421, false},
-    {"Tags", NULL, 560, false},
+    {"SAMLProviderArn", NULL, 421, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateServiceLinkedRoleRequest[] = {
-    {"AWSServiceName", NULL, 459, true},
-    {"Description", NULL, 528, false},
-    {"CustomSuffix", NULL, 440, false},
+    {"AWSServiceName", NULL, 459, true, MODEL_LOC_BODY},
+    {"Description", NULL, 528, false, MODEL_LOC_BODY},
+    {"CustomSuffix", NULL, 440, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateServiceLinkedRoleResponse[] = {
-    {"Role", NULL, 333, false},
+    {"Role", NULL, 333, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateServiceSpecificCredentialRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"ServiceName", NULL, 540, true},
-    {"CredentialAgeDays", NULL, 436, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"ServiceName", NULL, 540, true, MODEL_LOC_BODY},
+    {"CredentialAgeDays", NULL, 436, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateServiceSpecificCredentialResponse[] = {
-    {"ServiceSpecificCredential", NULL, 353, false},
+    {"ServiceSpecificCredential", NULL, 353, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateUserRequest[] = {
-    {"Path", NULL, 493, false},
-    {"UserName", NULL, 568, true},
-    {"PermissionsBoundary", NULL, 421, false},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 421, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateUserResponse[] = {
-    {"User", NULL, 411, false},
+    {"User", NULL, 411, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateVirtualMFADeviceRequest[] = {
-    {"Path", NULL, 493, false},
-    {"VirtualMFADeviceName", NULL, 570, true},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"VirtualMFADeviceName", NULL, 570, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateVirtualMFADeviceResponse[] = {
-    {"VirtualMFADevice", NULL, 413, true},
+    {"VirtualMFADevice", NULL, 413, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CredentialReportExpiredException[] = {
-    {"message", NULL, 437, false},
+    {"message", NULL, 437, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CredentialReportNotPresentException[] = {
-    {"message", NULL, 438, false},
+    {"message", NULL, 438, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CredentialReportNotReadyException[] = {
-    {"message", NULL, 439, false},
+    {"message", NULL, 439, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeactivateMFADeviceRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"SerialNumber", NULL, 534, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DelegationPermission[] = {
-    {"PolicyTemplateArn", NULL, 421, false},
-    {"Parameters", NULL, 508, false},
+    {"PolicyTemplateArn", NULL, 421, false, MODEL_LOC_BODY},
+    {"Parameters", NULL, 508, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DelegationRequest[] = {
-    {"DelegationRequestId", NULL, 443, false},
-    {"OwnerAccountId", NULL, 419, false},
-    {"Description", NULL, 442, false},
-    {"RequestMessage", NULL, 524, false},
-    {"Permissions", NULL, 69, false},
-    {"PermissionPolicy", NULL, 496, false},
-    {"RolePermissionRestrictionArns", NULL, 533, false},
-    {"OwnerId", NULL, 488, false},
-    {"ApproverId", NULL, 421, false},
-    {"State", NULL, 550, false},
-    {"ExpirationTime", NULL, 441, false},
-    {"RequestorId", NULL, 419, false},
-    {"RequestorName", NULL, 525, false},
-    {"CreateDate", NULL, 441, false},
-    {"SessionDuration", NULL, 548, false},
-    {"RedirectUrl", NULL, 522, false},
-    {"Notes", NULL, 483, false},
-    {"RejectionReason", NULL, 483, false},
-    {"OnlySendByOwner", NULL, 428, false},
-    {"UpdatedTime", NULL, 441, false},
+    {"DelegationRequestId", NULL, 443, false, MODEL_LOC_BODY},
+    {"OwnerAccountId", NULL, 419, false, MODEL_LOC_BODY},
+    {"Description", NULL, 442, false, MODEL_LOC_BODY},
+    {"RequestMessage", NULL, 524, false, MODEL_LOC_BODY},
+    {"Permissions", NULL, 69, false, MODEL_LOC_BODY},
+    {"PermissionPolicy", NULL, 496, false, MODEL_LOC_BODY},
+    {"RolePermissionRestrictionArns", NULL, 533, false, MODEL_LOC_BODY},
+    {"OwnerId", NULL, 488, false, MODEL_LOC_BODY},
+    {"ApproverId", NULL, 421, false, MODEL_LOC_BODY},
+    {"State", NULL, 550, false, MODEL_LOC_BODY},
+    {"ExpirationTime", NULL, 441, false, MODEL_LOC_BODY},
+    {"RequestorId", NULL, 419, false, MODEL_LOC_BODY},
+    {"RequestorName", NULL, 525, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"SessionDuration", NULL, 548, false, MODEL_LOC_BODY},
+    {"RedirectUrl", NULL, 522, false, MODEL_LOC_BODY},
+    {"Notes", NULL, 483, false, MODEL_LOC_BODY},
+    {"RejectionReason", NULL, 483, false, MODEL_LOC_BODY},
+    {"OnlySendByOwner", NULL, 428, false, MODEL_LOC_BODY},
+    {"UpdatedTime", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteAccessKeyRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"AccessKeyId", NULL, 414, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"AccessKeyId", NULL, 414, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteAccountAliasRequest[] = {
-    {"AccountAlias", NULL, 418, true},
+    {"AccountAlias", NULL, 418, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteConflictException[] = {
-    {"message", NULL, 445, false},
+    {"message", NULL, 445, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteGroupPolicyRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyName", NULL, 505, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteGroupRequest[] = {
-    {"GroupName", NULL, 459, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteLoginProfileRequest[] = {
-    {"UserName", NULL, 568, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeletePolicyRequest[] = {
-    {"PolicyArn", NULL, 421, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeletePolicyVersionRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"VersionId", NULL, 515, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"VersionId", NULL, 515, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteRolePermissionsBoundaryRequest[] = {
-    {"RoleName", NULL, 532, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyName", NULL, 505, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteSAMLProviderRequest[] = {
-    {"SAMLProviderArn", NULL, 421, true},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteSSHPublicKeyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"SSHPublicKeyId", NULL, 520, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyId", NULL, 520, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteServerCertificateRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteServiceLinkedRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteServiceLinkedRoleResponse[] = {
-    {"DeletionTaskId", NULL, 96, true},
+    {"DeletionTaskId", NULL, 96, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteServiceSpecificCredentialRequest[] = {
-    {"UserName", NULL, 568, false},
-    {"ServiceSpecificCredentialId", NULL, 546, true},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"ServiceSpecificCredentialId", NULL, 546, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteSigningCertificateRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"CertificateId", NULL, 431, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"CertificateId", NULL, 431, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteUserPermissionsBoundaryRequest[] = {
-    {"UserName", NULL, 568, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteUserPolicyRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"PolicyName", NULL, 505, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteUserRequest[] = {
-    {"UserName", NULL, 454, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteVirtualMFADeviceRequest[] = {
-    {"SerialNumber", NULL, 534, true},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeletionTaskFailureReasonType[] = {
-    {"Reason", NULL, 314, false},
-    {"RoleUsageList", NULL, 336, false},
+    {"Reason", NULL, 314, false, MODEL_LOC_BODY},
+    {"RoleUsageList", NULL, 336, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DetachGroupPolicyRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyArn", NULL, 421, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DetachRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyArn", NULL, 421, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DetachUserPolicyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"PolicyArn", NULL, 421, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DisableOrganizationsRootCredentialsManagementResponse[] = {
-    {"OrganizationId", NULL, 282, false},
-    {"EnabledFeatures", NULL, 128, false},
+    {"OrganizationId", NULL, 282, false, MODEL_LOC_BODY},
+    {"EnabledFeatures", NULL, 128, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DisableOrganizationsRootSessionsResponse[] = {
-    {"OrganizationId", NULL, 282, false},
-    {"EnabledFeatures", NULL, 128, false},
+    {"OrganizationId", NULL, 282, false, MODEL_LOC_BODY},
+    {"EnabledFeatures", NULL, 128, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DuplicateCertificateException[] = {
-    {"message", NULL, 446, false},
+    {"message", NULL, 446, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DuplicateSSHPublicKeyException[] = {
-    {"message", NULL, 447, false},
+    {"message", NULL, 447, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EnableMFADeviceRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"SerialNumber", NULL, 534, true},
-    {"AuthenticationCode1", NULL, 426, true},
-    {"AuthenticationCode2", NULL, 426, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"AuthenticationCode1", NULL, 426, true, MODEL_LOC_BODY},
+    {"AuthenticationCode2", NULL, 426, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_EnableOrganizationsRootCredentialsManagementResponse[] = {
-    {"OrganizationId", NULL, 282, false},
-    {"EnabledFeatures", NULL, 128, false},
+    {"OrganizationId", NULL, 282, false, MODEL_LOC_BODY},
+    {"EnabledFeatures", NULL, 128, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EnableOrganizationsRootSessionsResponse[] = {
-    {"OrganizationId", NULL, 282, false},
-    {"EnabledFeatures", NULL, 128, false},
+    {"OrganizationId", NULL, 282, false, MODEL_LOC_BODY},
+    {"EnabledFeatures", NULL, 128, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EnableOutboundWebIdentityFederationResponse[] = {
-    {"IssuerIdentifier", NULL, 552, false},
+    {"IssuerIdentifier", NULL, 552, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EntityAlreadyExistsException[] = {
-    {"message", NULL, 449, false},
+    {"message", NULL, 449, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EntityDetails[] = {
-    {"EntityInfo", NULL, 115, true},
-    {"LastAuthenticated", NULL, 441, false},
+    {"EntityInfo", NULL, 115, true, MODEL_LOC_BODY},
+    {"LastAuthenticated", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EntityInfo[] = {
-    {"Arn", NULL, 421, true}, {"Name", NULL, 568, true},  {"Type", NULL, 507, true},
-    {"Id", NULL, 460, true},  {"Path", NULL, 493, false},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},   {"Name", NULL, 568, true, MODEL_LOC_BODY},
+    {"Type", NULL, 507, true, MODEL_LOC_BODY},  {"Id", NULL, 460, true, MODEL_LOC_BODY},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_EntityTemporarilyUnmodifiableException[] = {
-    {"message", NULL, 453, false},
+    {"message", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ErrorDetails[] = {
-    {"Message", NULL, 552, true},
-    {"Code", NULL, 552, true},
+    {"Message", NULL, 552, true, MODEL_LOC_BODY},
+    {"Code", NULL, 552, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_EvaluationResult[] = {
-    {"EvalActionName", NULL, 9, true},
-    {"EvalResourceName", NULL, 329, false},
-    {"EvalDecision", NULL, 292, true},
-    {"MatchedStatements", NULL, 365, false},
-    {"MissingContextValues", NULL, 32, false},
-    {"OrganizationsDecisionDetail", NULL, 285, false},
-    {"PermissionsBoundaryDecisionDetail", NULL, 289, false},
-    {"EvalDecisionDetails", NULL, 119, false},
-    {"ResourceSpecificResults", NULL, 331, false},
+    {"EvalActionName", NULL, 9, true, MODEL_LOC_BODY},
+    {"EvalResourceName", NULL, 329, false, MODEL_LOC_BODY},
+    {"EvalDecision", NULL, 292, true, MODEL_LOC_BODY},
+    {"MatchedStatements", NULL, 365, false, MODEL_LOC_BODY},
+    {"MissingContextValues", NULL, 32, false, MODEL_LOC_BODY},
+    {"OrganizationsDecisionDetail", NULL, 285, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryDecisionDetail", NULL, 289, false, MODEL_LOC_BODY},
+    {"EvalDecisionDetails", NULL, 119, false, MODEL_LOC_BODY},
+    {"ResourceSpecificResults", NULL, 331, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FeatureDisabledException[] = {
-    {"message", NULL, 124, false},
+    {"message", NULL, 124, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FeatureEnabledException[] = {
-    {"message", NULL, 126, false},
+    {"message", NULL, 126, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GenerateCredentialReportResponse[] = {
-    {"State", NULL, 324, false},
-    {"Description", NULL, 323, false},
+    {"State", NULL, 324, false, MODEL_LOC_BODY},
+    {"Description", NULL, 323, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GenerateOrganizationsAccessReportRequest[] = {
-    {"EntityPath", NULL, 486, true},
-    {"OrganizationsPolicyId", NULL, 487, false},
+    {"EntityPath", NULL, 486, true, MODEL_LOC_BODY},
+    {"OrganizationsPolicyId", NULL, 487, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GenerateOrganizationsAccessReportResponse[] = {
-    {"JobId", NULL, 469, false},
+    {"JobId", NULL, 469, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GenerateServiceLastAccessedDetailsRequest[] = {
-    {"Arn", NULL, 421, true},
-    {"Granularity", NULL, 1, false},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Granularity", NULL, 1, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GenerateServiceLastAccessedDetailsResponse[] = {
-    {"JobId", NULL, 469, false},
+    {"JobId", NULL, 469, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccessKeyLastUsedRequest[] = {
-    {"AccessKeyId", NULL, 414, true},
+    {"AccessKeyId", NULL, 414, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccessKeyLastUsedResponse[] = {
-    {"UserName", NULL, 454, false},
-    {"AccessKeyLastUsed", NULL, 5, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"AccessKeyLastUsed", NULL, 5, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccountAuthorizationDetailsRequest[] = {
-    {"Filter", NULL, 451, false},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
+    {"Filter", NULL, 451, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccountAuthorizationDetailsResponse[] = {
-    {"UserDetailList", NULL, 566, false}, {"GroupDetailList", NULL, 456, false},
-    {"RoleDetailList", NULL, 529, false}, {"Policies", NULL, 276, false},
-    {"IsTruncated", NULL, 428, false},    {"Marker", NULL, 527, false},
+    {"UserDetailList", NULL, 566, false, MODEL_LOC_BODY},
+    {"GroupDetailList", NULL, 456, false, MODEL_LOC_BODY},
+    {"RoleDetailList", NULL, 529, false, MODEL_LOC_BODY},
+    {"Policies", NULL, 276, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccountPasswordPolicyResponse[] = {
-    {"PasswordPolicy", NULL, 286, true},
+    {"PasswordPolicy", NULL, 286, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccountSummaryResponse[] = {
-    {"SummaryMap", NULL, 555, false},
+    {"SummaryMap", NULL, 555, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetContextKeysForCustomPolicyRequest[] = {
-    {"PolicyInputList", NULL, 363, true},
+    {"PolicyInputList", NULL, 363, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetContextKeysForPolicyResponse[] = {
-    {"ContextKeyNames", NULL, 32, false},
+    {"ContextKeyNames", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetContextKeysForPrincipalPolicyRequest[] = {
-    {"PolicySourceArn", NULL, 421, true},
-    {"PolicyInputList", NULL, 363, false},
+    {"PolicySourceArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"PolicyInputList", NULL, 363, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetCredentialReportResponse[] = {
-    {"Content", NULL, 320, false},
-    {"ReportFormat", NULL, 321, false},
-    {"GeneratedTime", NULL, 441, false},
+    {"Content", NULL, 320, false, MODEL_LOC_BODY},
+    {"ReportFormat", NULL, 321, false, MODEL_LOC_BODY},
+    {"GeneratedTime", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDelegationRequestRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
-    {"DelegationPermissionCheck", NULL, 428, false},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
+    {"DelegationPermissionCheck", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDelegationRequestResponse[] = {
-    {"DelegationRequest", NULL, 70, false},
-    {"PermissionCheckStatus", NULL, 495, false},
-    {"PermissionCheckResult", NULL, 494, false},
+    {"DelegationRequest", NULL, 70, false, MODEL_LOC_BODY},
+    {"PermissionCheckStatus", NULL, 495, false, MODEL_LOC_BODY},
+    {"PermissionCheckResult", NULL, 494, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetGroupPolicyRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyName", NULL, 505, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetGroupPolicyResponse[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetGroupRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetGroupResponse[] = {
-    {"Group", NULL, 187, true},
-    {"Users", NULL, 567, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Group", NULL, 187, true, MODEL_LOC_BODY},
+    {"Users", NULL, 567, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetHumanReadableSummaryRequest[] = {
-    {"EntityArn", NULL, 421, true},
-    {"Locale", NULL, 474, false},
+    {"EntityArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Locale", NULL, 474, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetHumanReadableSummaryResponse[] = {
-    {"SummaryContent", NULL, 553, false},
-    {"Locale", NULL, 474, false},
-    {"SummaryState", NULL, 556, false},
+    {"SummaryContent", NULL, 553, false, MODEL_LOC_BODY},
+    {"Locale", NULL, 474, false, MODEL_LOC_BODY},
+    {"SummaryState", NULL, 556, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetInstanceProfileResponse[] = {
-    {"InstanceProfile", NULL, 189, true},
+    {"InstanceProfile", NULL, 189, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLoginProfileRequest[] = {
-    {"UserName", NULL, 568, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLoginProfileResponse[] = {
-    {"LoginProfile", NULL, 271, true},
+    {"LoginProfile", NULL, 271, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetMFADeviceRequest[] = {
-    {"SerialNumber", NULL, 534, true},
-    {"UserName", NULL, 568, false},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetMFADeviceResponse[] = {
-    {"UserName", NULL, 568, false},
-    {"SerialNumber", NULL, 534, true},
-    {"EnableDate", NULL, 441, false},
-    {"Certifications", NULL, 23, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"EnableDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Certifications", NULL, 23, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetOpenIDConnectProviderResponse[] = {
-    {"Url", NULL, 280, false},
-    {"ClientIDList", NULL, 433, false},
-    {"ThumbprintList", NULL, 562, false},
-    {"CreateDate", NULL, 441, false},
-    {"Tags", NULL, 560, false},
+    {"Url", NULL, 280, false, MODEL_LOC_BODY},
+    {"ClientIDList", NULL, 433, false, MODEL_LOC_BODY},
+    {"ThumbprintList", NULL, 562, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetOrganizationsAccessReportRequest[] = {
-    {"JobId", NULL, 469, true},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
-    {"SortKey", NULL, 549, false},
+    {"JobId", NULL, 469, true, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"SortKey", NULL, 549, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetOrganizationsAccessReportResponse[] = {
-    {"JobStatus", NULL, 470, true},
-    {"JobCreationDate", NULL, 441, true},
-    {"JobCompletionDate", NULL, 441, false},
-    {"NumberOfServicesAccessible", NULL, 463, false},
-    {"NumberOfServicesNotAccessed", NULL, 463, false},
-    {"AccessDetails", NULL, 3, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 477, false},
-    {"ErrorDetails", NULL, 118, false},
+    {"JobStatus", NULL, 470, true, MODEL_LOC_BODY},
+    {"JobCreationDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"JobCompletionDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"NumberOfServicesAccessible", NULL, 463, false, MODEL_LOC_BODY},
+    {"NumberOfServicesNotAccessed", NULL, 463, false, MODEL_LOC_BODY},
+    {"AccessDetails", NULL, 3, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"ErrorDetails", NULL, 118, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetOutboundWebIdentityFederationInfoResponse[] = {
-    {"IssuerIdentifier", NULL, 552, false},
-    {"JwtVendingEnabled", NULL, 428, false},
+    {"IssuerIdentifier", NULL, 552, false, MODEL_LOC_BODY},
+    {"JwtVendingEnabled", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetPolicyRequest[] = {
-    {"PolicyArn", NULL, 421, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetPolicyResponse[] = {
-    {"Policy", NULL, 290, false},
+    {"Policy", NULL, 290, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetPolicyVersionRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"VersionId", NULL, 515, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"VersionId", NULL, 515, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetPolicyVersionResponse[] = {
-    {"PolicyVersion", NULL, 307, false},
+    {"PolicyVersion", NULL, 307, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyName", NULL, 505, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetRolePolicyResponse[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetRoleResponse[] = {
-    {"Role", NULL, 333, true},
+    {"Role", NULL, 333, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSAMLProviderRequest[] = {
-    {"SAMLProviderArn", NULL, 421, true},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSAMLProviderResponse[] = {
-    {"SAMLProviderUUID", NULL, 516, false},
-    {"SAMLMetadataDocument", NULL, 338, false},
-    {"CreateDate", NULL, 441, false},
-    {"ValidUntil", NULL, 441, false},
-    {"Tags", NULL, 560, false},
-    {"AssertionEncryptionMode", NULL, 422, false},
-    {"PrivateKeyList", NULL, 517, false},
+    {"SAMLProviderUUID", NULL, 516, false, MODEL_LOC_BODY},
+    {"SAMLMetadataDocument", NULL, 338, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"ValidUntil", NULL, 441, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
+    {"AssertionEncryptionMode", NULL, 422, false, MODEL_LOC_BODY},
+    {"PrivateKeyList", NULL, 517, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSSHPublicKeyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"SSHPublicKeyId", NULL, 520, true},
-    {"Encoding", NULL, 448, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyId", NULL, 520, true, MODEL_LOC_BODY},
+    {"Encoding", NULL, 448, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSSHPublicKeyResponse[] = {
-    {"SSHPublicKey", NULL, 343, false},
+    {"SSHPublicKey", NULL, 343, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServerCertificateRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServerCertificateResponse[] = {
-    {"ServerCertificate", NULL, 347, true},
+    {"ServerCertificate", NULL, 347, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLastAccessedDetailsRequest[] = {
-    {"JobId", NULL, 469, true},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
+    {"JobId", NULL, 469, true, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLastAccessedDetailsResponse[] = {
-    {"JobStatus", NULL, 470, true},         {"JobType", NULL, 1, false},
-    {"JobCreationDate", NULL, 441, true},   {"ServicesLastAccessed", NULL, 356, true},
-    {"JobCompletionDate", NULL, 441, true}, {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},           {"Error", NULL, 118, false},
+    {"JobStatus", NULL, 470, true, MODEL_LOC_BODY},
+    {"JobType", NULL, 1, false, MODEL_LOC_BODY},
+    {"JobCreationDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"ServicesLastAccessed", NULL, 356, true, MODEL_LOC_BODY},
+    {"JobCompletionDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
+    {"Error", NULL, 118, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLastAccessedDetailsWithEntitiesRequest[] = {
-    {"JobId", NULL, 469, true},
-    {"ServiceNamespace", NULL, 543, true},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
+    {"JobId", NULL, 469, true, MODEL_LOC_BODY},
+    {"ServiceNamespace", NULL, 543, true, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLastAccessedDetailsWithEntitiesResponse[] = {
-    {"JobStatus", NULL, 470, true},
-    {"JobCreationDate", NULL, 441, true},
-    {"JobCompletionDate", NULL, 441, true},
-    {"EntityDetailsList", NULL, 450, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
-    {"Error", NULL, 118, false},
+    {"JobStatus", NULL, 470, true, MODEL_LOC_BODY},
+    {"JobCreationDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"JobCompletionDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"EntityDetailsList", NULL, 450, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
+    {"Error", NULL, 118, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLinkedRoleDeletionStatusRequest[] = {
-    {"DeletionTaskId", NULL, 96, true},
+    {"DeletionTaskId", NULL, 96, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetServiceLinkedRoleDeletionStatusResponse[] = {
-    {"Status", NULL, 97, true},
-    {"Reason", NULL, 95, false},
+    {"Status", NULL, 97, true, MODEL_LOC_BODY},
+    {"Reason", NULL, 95, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetUserPolicyRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"PolicyName", NULL, 505, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetUserPolicyResponse[] = {
-    {"UserName", NULL, 454, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetUserRequest[] = {
-    {"UserName", NULL, 454, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetUserResponse[] = {
-    {"User", NULL, 411, true},
+    {"User", NULL, 411, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_Group[] = {
-    {"Path", NULL, 493, true}, {"GroupName", NULL, 459, true},  {"GroupId", NULL, 460, true},
-    {"Arn", NULL, 421, true},  {"CreateDate", NULL, 441, true},
+    {"Path", NULL, 493, true, MODEL_LOC_BODY},       {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"GroupId", NULL, 460, true, MODEL_LOC_BODY},    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GroupDetail[] = {
-    {"Path", NULL, 493, false},
-    {"GroupName", NULL, 459, false},
-    {"GroupId", NULL, 460, false},
-    {"Arn", NULL, 421, false},
-    {"CreateDate", NULL, 441, false},
-    {"GroupPolicyList", NULL, 498, false},
-    {"AttachedManagedPolicies", NULL, 424, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"GroupName", NULL, 459, false, MODEL_LOC_BODY},
+    {"GroupId", NULL, 460, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"GroupPolicyList", NULL, 498, false, MODEL_LOC_BODY},
+    {"AttachedManagedPolicies", NULL, 424, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InstanceProfile[] = {
-    {"Path", NULL, 493, true},
-    {"InstanceProfileName", NULL, 462, true},
-    {"InstanceProfileId", NULL, 460, true},
-    {"Arn", NULL, 421, true},
-    {"CreateDate", NULL, 441, true},
-    {"Roles", NULL, 530, true},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, true, MODEL_LOC_BODY},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"InstanceProfileId", NULL, 460, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"Roles", NULL, 530, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidAuthenticationCodeException[] = {
-    {"message", NULL, 464, false},
+    {"message", NULL, 464, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidCertificateException[] = {
-    {"message", NULL, 465, false},
+    {"message", NULL, 465, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidInputException[] = {
-    {"message", NULL, 466, false},
+    {"message", NULL, 466, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidPublicKeyException[] = {
-    {"message", NULL, 467, false},
+    {"message", NULL, 467, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidUserTypeException[] = {
-    {"message", NULL, 468, false},
+    {"message", NULL, 468, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KeyPairMismatchException[] = {
-    {"message", NULL, 471, false},
+    {"message", NULL, 471, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LimitExceededException[] = {
-    {"message", NULL, 472, false},
+    {"message", NULL, 472, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAccessKeysRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAccessKeysResponse[] = {
-    {"AccessKeyMetadata", NULL, 415, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"AccessKeyMetadata", NULL, 415, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAccountAliasesRequest[] = {
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAccountAliasesResponse[] = {
-    {"AccountAliases", NULL, 417, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"AccountAliases", NULL, 417, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedGroupPoliciesRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PathPrefix", NULL, 512, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PathPrefix", NULL, 512, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedGroupPoliciesResponse[] = {
-    {"AttachedPolicies", NULL, 424, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"AttachedPolicies", NULL, 424, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedRolePoliciesRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PathPrefix", NULL, 512, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PathPrefix", NULL, 512, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedRolePoliciesResponse[] = {
-    {"AttachedPolicies", NULL, 424, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"AttachedPolicies", NULL, 424, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedUserPoliciesRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"PathPrefix", NULL, 512, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"PathPrefix", NULL, 512, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAttachedUserPoliciesResponse[] = {
-    {"AttachedPolicies", NULL, 424, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"AttachedPolicies", NULL, 424, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListDelegationRequestsRequest[] = {
-    {"OwnerId", NULL, 488, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"OwnerId", NULL, 488, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListDelegationRequestsResponse[] = {
-    {"DelegationRequests", NULL, 444, false},
-    {"Marker", NULL, 477, false},
-    {"isTruncated", NULL, 428, false},
+    {"DelegationRequests", NULL, 444, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"isTruncated", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListEntitiesForPolicyRequest[] = {
-    {"PolicyArn", NULL, 421, true},   {"EntityFilter", NULL, 117, false},
-    {"PathPrefix", NULL, 493, false}, {"PolicyUsageFilter", NULL, 304, false},
-    {"Marker", NULL, 477, false},     {"MaxItems", NULL, 478, false},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"EntityFilter", NULL, 117, false, MODEL_LOC_BODY},
+    {"PathPrefix", NULL, 493, false, MODEL_LOC_BODY},
+    {"PolicyUsageFilter", NULL, 304, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListEntitiesForPolicyResponse[] = {
-    {"PolicyGroups", NULL, 296, false}, {"PolicyUsers", NULL, 306, false},
-    {"PolicyRoles", NULL, 302, false},  {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"PolicyGroups", NULL, 296, false, MODEL_LOC_BODY},
+    {"PolicyUsers", NULL, 306, false, MODEL_LOC_BODY},
+    {"PolicyRoles", NULL, 302, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupPoliciesRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupPoliciesResponse[] = {
-    {"PolicyNames", NULL, 504, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"PolicyNames", NULL, 504, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupsForUserRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupsForUserResponse[] = {
-    {"Groups", NULL, 457, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Groups", NULL, 457, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupsRequest[] = {
-    {"PathPrefix", NULL, 492, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PathPrefix", NULL, 492, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListGroupsResponse[] = {
-    {"Groups", NULL, 457, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Groups", NULL, 457, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfileTagsRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfileTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfilesForRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfilesForRoleResponse[] = {
-    {"InstanceProfiles", NULL, 461, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"InstanceProfiles", NULL, 461, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfilesRequest[] = {
-    {"PathPrefix", NULL, 492, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PathPrefix", NULL, 492, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListInstanceProfilesResponse[] = {
-    {"InstanceProfiles", NULL, 461, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"InstanceProfiles", NULL, 461, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMFADeviceTagsRequest[] = {
-    {"SerialNumber", NULL, 534, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMFADeviceTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMFADevicesRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMFADevicesResponse[] = {
-    {"MFADevices", NULL, 480, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"MFADevices", NULL, 480, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListOpenIDConnectProviderTagsRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListOpenIDConnectProviderTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListOpenIDConnectProvidersResponse[] = {
-    {"OpenIDConnectProviderList", NULL, 279, false},
+    {"OpenIDConnectProviderList", NULL, 279, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListOrganizationsFeaturesResponse[] = {
-    {"OrganizationId", NULL, 282, false},
-    {"EnabledFeatures", NULL, 128, false},
+    {"OrganizationId", NULL, 282, false, MODEL_LOC_BODY},
+    {"EnabledFeatures", NULL, 128, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPoliciesGrantingServiceAccessEntry[] = {
-    {"ServiceNamespace", NULL, 543, false},
-    {"Policies", NULL, 502, false},
+    {"ServiceNamespace", NULL, 543, false, MODEL_LOC_BODY},
+    {"Policies", NULL, 502, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPoliciesGrantingServiceAccessRequest[] = {
-    {"Marker", NULL, 477, false},
-    {"Arn", NULL, 421, true},
-    {"ServiceNamespaces", NULL, 542, true},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"ServiceNamespaces", NULL, 542, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPoliciesGrantingServiceAccessResponse[] = {
-    {"PoliciesGrantingServiceAccess", NULL, 473, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"PoliciesGrantingServiceAccess", NULL, 473, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPoliciesRequest[] = {
-    {"Scope", NULL, 513, false},      {"OnlyAttached", NULL, 428, false},
-    {"PathPrefix", NULL, 512, false}, {"PolicyUsageFilter", NULL, 304, false},
-    {"Marker", NULL, 477, false},     {"MaxItems", NULL, 478, false},
+    {"Scope", NULL, 513, false, MODEL_LOC_BODY},
+    {"OnlyAttached", NULL, 428, false, MODEL_LOC_BODY},
+    {"PathPrefix", NULL, 512, false, MODEL_LOC_BODY},
+    {"PolicyUsageFilter", NULL, 304, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPoliciesResponse[] = {
-    {"Policies", NULL, 503, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Policies", NULL, 503, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPolicyTagsRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPolicyTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPolicyVersionsRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListPolicyVersionsResponse[] = {
-    {"Versions", NULL, 500, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Versions", NULL, 500, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRolePoliciesRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRolePoliciesResponse[] = {
-    {"PolicyNames", NULL, 504, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"PolicyNames", NULL, 504, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRoleTagsRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRoleTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRolesRequest[] = {
-    {"PathPrefix", NULL, 492, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PathPrefix", NULL, 492, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListRolesResponse[] = {
-    {"Roles", NULL, 530, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Roles", NULL, 530, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSAMLProviderTagsRequest[] = {
-    {"SAMLProviderArn", NULL, 421, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSAMLProviderTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSAMLProvidersResponse[] = {
-    {"SAMLProviderList", NULL, 341, false},
+    {"SAMLProviderList", NULL, 341, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSSHPublicKeysRequest[] = {
-    {"UserName", NULL, 568, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSSHPublicKeysResponse[] = {
-    {"SSHPublicKeys", NULL, 344, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"SSHPublicKeys", NULL, 344, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServerCertificateTagsRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServerCertificateTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServerCertificatesRequest[] = {
-    {"PathPrefix", NULL, 492, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PathPrefix", NULL, 492, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServerCertificatesResponse[] = {
-    {"ServerCertificateMetadataList", NULL, 535, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"ServerCertificateMetadataList", NULL, 535, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServiceSpecificCredentialsRequest[] = {
-    {"UserName", NULL, 568, false}, {"ServiceName", NULL, 540, false},
-    {"AllUsers", NULL, 420, false}, {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"ServiceName", NULL, 540, false, MODEL_LOC_BODY},
+    {"AllUsers", NULL, 420, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListServiceSpecificCredentialsResponse[] = {
-    {"ServiceSpecificCredentials", NULL, 355, false},
-    {"Marker", NULL, 527, false},
-    {"IsTruncated", NULL, 428, false},
+    {"ServiceSpecificCredentials", NULL, 355, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSigningCertificatesRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSigningCertificatesResponse[] = {
-    {"Certificates", NULL, 432, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Certificates", NULL, 432, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUserPoliciesRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUserPoliciesResponse[] = {
-    {"PolicyNames", NULL, 504, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"PolicyNames", NULL, 504, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUserTagsRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUserTagsResponse[] = {
-    {"Tags", NULL, 560, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUsersRequest[] = {
-    {"PathPrefix", NULL, 492, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"PathPrefix", NULL, 492, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListUsersResponse[] = {
-    {"Users", NULL, 567, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"Users", NULL, 567, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListVirtualMFADevicesRequest[] = {
-    {"AssignmentStatus", NULL, 423, false},
-    {"Marker", NULL, 477, false},
-    {"MaxItems", NULL, 478, false},
+    {"AssignmentStatus", NULL, 423, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListVirtualMFADevicesResponse[] = {
-    {"VirtualMFADevices", NULL, 569, true},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"VirtualMFADevices", NULL, 569, true, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LoginProfile[] = {
-    {"UserName", NULL, 568, true},
-    {"CreateDate", NULL, 441, true},
-    {"PasswordResetRequired", NULL, 428, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"PasswordResetRequired", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MFADevice[] = {
-    {"UserName", NULL, 568, true},
-    {"SerialNumber", NULL, 534, true},
-    {"EnableDate", NULL, 441, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"EnableDate", NULL, 441, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_MalformedCertificateException[] = {
-    {"message", NULL, 475, false},
+    {"message", NULL, 475, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MalformedPolicyDocumentException[] = {
-    {"message", NULL, 476, false},
+    {"message", NULL, 476, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ManagedPolicyDetail[] = {
-    {"PolicyName", NULL, 505, false},
-    {"PolicyId", NULL, 460, false},
-    {"Arn", NULL, 421, false},
-    {"Path", NULL, 512, false},
-    {"DefaultVersionId", NULL, 515, false},
-    {"AttachmentCount", NULL, 425, false},
-    {"PermissionsBoundaryUsageCount", NULL, 425, false},
-    {"IsAttachable", NULL, 428, false},
-    {"Description", NULL, 497, false},
-    {"CreateDate", NULL, 441, false},
-    {"UpdateDate", NULL, 441, false},
-    {"PolicyVersionList", NULL, 500, false},
+    {"PolicyName", NULL, 505, false, MODEL_LOC_BODY},
+    {"PolicyId", NULL, 460, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"Path", NULL, 512, false, MODEL_LOC_BODY},
+    {"DefaultVersionId", NULL, 515, false, MODEL_LOC_BODY},
+    {"AttachmentCount", NULL, 425, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryUsageCount", NULL, 425, false, MODEL_LOC_BODY},
+    {"IsAttachable", NULL, 428, false, MODEL_LOC_BODY},
+    {"Description", NULL, 497, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"UpdateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"PolicyVersionList", NULL, 500, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_NoSuchEntityException[] = {
-    {"message", NULL, 482, false},
+    {"message", NULL, 482, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenIDConnectProviderListEntry[] = {
-    {"Arn", NULL, 421, false},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenIdIdpCommunicationErrorException[] = {
-    {"message", NULL, 485, false},
+    {"message", NULL, 485, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OrganizationsDecisionDetail[] = {
-    {"AllowedByOrganizations", NULL, 428, false},
+    {"AllowedByOrganizations", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PasswordPolicy[] = {
-    {"MinimumPasswordLength", NULL, 481, false},
-    {"RequireSymbols", NULL, 428, false},
-    {"RequireNumbers", NULL, 428, false},
-    {"RequireUppercaseCharacters", NULL, 428, false},
-    {"RequireLowercaseCharacters", NULL, 428, false},
-    {"AllowUsersToChangePassword", NULL, 428, false},
-    {"ExpirePasswords", NULL, 428, false},
-    {"MaxPasswordAge", NULL, 479, false},
-    {"PasswordReusePrevention", NULL, 490, false},
-    {"HardExpiry", NULL, 427, false},
+    {"MinimumPasswordLength", NULL, 481, false, MODEL_LOC_BODY},
+    {"RequireSymbols", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireNumbers", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireUppercaseCharacters", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireLowercaseCharacters", NULL, 428, false, MODEL_LOC_BODY},
+    {"AllowUsersToChangePassword", NULL, 428, false, MODEL_LOC_BODY},
+    {"ExpirePasswords", NULL, 428, false, MODEL_LOC_BODY},
+    {"MaxPasswordAge", NULL, 479, false, MODEL_LOC_BODY},
+    {"PasswordReusePrevention", NULL, 490, false, MODEL_LOC_BODY},
+    {"HardExpiry", NULL, 427, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PasswordPolicyViolationException[] = {
-    {"message", NULL, 489, false},
+    {"message", NULL, 489, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PermissionsBoundaryDecisionDetail[] = {
-    {"AllowedByPermissionsBoundary", NULL, 428, false},
+    {"AllowedByPermissionsBoundary", NULL, 428, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Policy[] = {
-    {"PolicyName", NULL, 505, false},
-    {"PolicyId", NULL, 460, false},
-    {"Arn", NULL, 421, false},
-    {"Path", NULL, 512, false},
-    {"DefaultVersionId", NULL, 515, false},
-    {"AttachmentCount", NULL, 425, false},
-    {"PermissionsBoundaryUsageCount", NULL, 425, false},
-    {"IsAttachable", NULL, 428, false},
-    {"Description", NULL, 497, false},
-    {"CreateDate", NULL, 441, false},
-    {"UpdateDate", NULL, 441, false},
-    {"Tags", NULL, 560, false},
+    {"PolicyName", NULL, 505, false, MODEL_LOC_BODY},
+    {"PolicyId", NULL, 460, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"Path", NULL, 512, false, MODEL_LOC_BODY},
+    {"DefaultVersionId", NULL, 515, false, MODEL_LOC_BODY},
+    {"AttachmentCount", NULL, 425, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryUsageCount", NULL, 425, false, MODEL_LOC_BODY},
+    {"IsAttachable", NULL, 428, false, MODEL_LOC_BODY},
+    {"Description", NULL, 497, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"UpdateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyDetail[] = {
-    {"PolicyName", NULL, 505, false},
-    {"PolicyDocument", NULL, 499, false},
+    {"PolicyName", NULL, 505, false, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyEvaluationException[] = {
-    {"message", NULL, 501, false},
+    {"message", NULL, 501, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyGrantingServiceAccess[] = {
-    {"PolicyName", NULL, 505, true},  {"PolicyType", NULL, 514, true},
-    {"PolicyArn", NULL, 421, false},  {"EntityType", NULL, 507, false},
-    {"EntityName", NULL, 452, false},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyType", NULL, 514, true, MODEL_LOC_BODY},
+    {"PolicyArn", NULL, 421, false, MODEL_LOC_BODY},
+    {"EntityType", NULL, 507, false, MODEL_LOC_BODY},
+    {"EntityName", NULL, 452, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyGroup[] = {
-    {"GroupName", NULL, 459, false},
-    {"GroupId", NULL, 460, false},
+    {"GroupName", NULL, 459, false, MODEL_LOC_BODY},
+    {"GroupId", NULL, 460, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyNotAttachableException[] = {
-    {"message", NULL, 506, false},
+    {"message", NULL, 506, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyParameter[] = {
-    {"Name", NULL, 509, false},
-    {"Values", NULL, 511, false},
-    {"Type", NULL, 300, false},
+    {"Name", NULL, 509, false, MODEL_LOC_BODY},
+    {"Values", NULL, 511, false, MODEL_LOC_BODY},
+    {"Type", NULL, 300, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyRole[] = {
-    {"RoleName", NULL, 532, false},
-    {"RoleId", NULL, 460, false},
+    {"RoleName", NULL, 532, false, MODEL_LOC_BODY},
+    {"RoleId", NULL, 460, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyUser[] = {
-    {"UserName", NULL, 568, false},
-    {"UserId", NULL, 460, false},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"UserId", NULL, 460, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyVersion[] = {
-    {"Document", NULL, 499, false},
-    {"VersionId", NULL, 515, false},
-    {"IsDefaultVersion", NULL, 428, false},
-    {"CreateDate", NULL, 441, false},
+    {"Document", NULL, 499, false, MODEL_LOC_BODY},
+    {"VersionId", NULL, 515, false, MODEL_LOC_BODY},
+    {"IsDefaultVersion", NULL, 428, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Position[] = {
-    {"Line", NULL, 197, false},
-    {"Column", NULL, 26, false},
+    {"Line", NULL, 197, false, MODEL_LOC_BODY},
+    {"Column", NULL, 26, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutGroupPolicyRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutRolePermissionsBoundaryRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PermissionsBoundary", NULL, 421, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutUserPermissionsBoundaryRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"PermissionsBoundary", NULL, 421, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 421, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutUserPolicyRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"PolicyName", NULL, 505, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"PolicyName", NULL, 505, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_RejectDelegationRequestRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
-    {"Notes", NULL, 483, false},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
+    {"Notes", NULL, 483, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RemoveClientIDFromOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"ClientID", NULL, 434, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"ClientID", NULL, 434, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_RemoveRoleFromInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"RoleName", NULL, 532, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_RemoveUserFromGroupRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"UserName", NULL, 454, true},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ReportGenerationLimitExceededException[] = {
-    {"message", NULL, 523, false},
+    {"message", NULL, 523, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResetServiceSpecificCredentialRequest[] = {
-    {"UserName", NULL, 568, false},
-    {"ServiceSpecificCredentialId", NULL, 546, true},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"ServiceSpecificCredentialId", NULL, 546, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResetServiceSpecificCredentialResponse[] = {
-    {"ServiceSpecificCredential", NULL, 353, false},
+    {"ServiceSpecificCredential", NULL, 353, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResourceSpecificResult[] = {
-    {"EvalResourceName", NULL, 329, true},
-    {"EvalResourceDecision", NULL, 292, true},
-    {"MatchedStatements", NULL, 365, false},
-    {"MissingContextValues", NULL, 32, false},
-    {"EvalDecisionDetails", NULL, 119, false},
-    {"PermissionsBoundaryDecisionDetail", NULL, 289, false},
+    {"EvalResourceName", NULL, 329, true, MODEL_LOC_BODY},
+    {"EvalResourceDecision", NULL, 292, true, MODEL_LOC_BODY},
+    {"MatchedStatements", NULL, 365, false, MODEL_LOC_BODY},
+    {"MissingContextValues", NULL, 32, false, MODEL_LOC_BODY},
+    {"EvalDecisionDetails", NULL, 119, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryDecisionDetail", NULL, 289, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResyncMFADeviceRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"SerialNumber", NULL, 534, true},
-    {"AuthenticationCode1", NULL, 426, true},
-    {"AuthenticationCode2", NULL, 426, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"AuthenticationCode1", NULL, 426, true, MODEL_LOC_BODY},
+    {"AuthenticationCode2", NULL, 426, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_Role[] = {
-    {"Path", NULL, 493, true},
-    {"RoleName", NULL, 532, true},
-    {"RoleId", NULL, 460, true},
-    {"Arn", NULL, 421, true},
-    {"CreateDate", NULL, 441, true},
-    {"AssumeRolePolicyDocument", NULL, 499, false},
-    {"Description", NULL, 528, false},
-    {"MaxSessionDuration", NULL, 531, false},
-    {"PermissionsBoundary", NULL, 18, false},
-    {"Tags", NULL, 560, false},
-    {"RoleLastUsed", NULL, 335, false},
+    {"Path", NULL, 493, true, MODEL_LOC_BODY},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"RoleId", NULL, 460, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"AssumeRolePolicyDocument", NULL, 499, false, MODEL_LOC_BODY},
+    {"Description", NULL, 528, false, MODEL_LOC_BODY},
+    {"MaxSessionDuration", NULL, 531, false, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 18, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
+    {"RoleLastUsed", NULL, 335, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RoleDetail[] = {
-    {"Path", NULL, 493, false},
-    {"RoleName", NULL, 532, false},
-    {"RoleId", NULL, 460, false},
-    {"Arn", NULL, 421, false},
-    {"CreateDate", NULL, 441, false},
-    {"AssumeRolePolicyDocument", NULL, 499, false},
-    {"InstanceProfileList", NULL, 461, false},
-    {"RolePolicyList", NULL, 498, false},
-    {"AttachedManagedPolicies", NULL, 424, false},
-    {"PermissionsBoundary", NULL, 18, false},
-    {"Tags", NULL, 560, false},
-    {"RoleLastUsed", NULL, 335, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"RoleName", NULL, 532, false, MODEL_LOC_BODY},
+    {"RoleId", NULL, 460, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"AssumeRolePolicyDocument", NULL, 499, false, MODEL_LOC_BODY},
+    {"InstanceProfileList", NULL, 461, false, MODEL_LOC_BODY},
+    {"RolePolicyList", NULL, 498, false, MODEL_LOC_BODY},
+    {"AttachedManagedPolicies", NULL, 424, false, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 18, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
+    {"RoleLastUsed", NULL, 335, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RoleLastUsed[] = {
-    {"LastUsedDate", NULL, 441, false},
-    {"Region", NULL, 552, false},
+    {"LastUsedDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Region", NULL, 552, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RoleUsageType[] = {
-    {"Region", NULL, 315, false},
-    {"Resources", NULL, 13, false},
+    {"Region", NULL, 315, false, MODEL_LOC_BODY},
+    {"Resources", NULL, 13, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SAMLPrivateKey[] = {
-    {"KeyId", NULL, 516, false},
-    {"Timestamp", NULL, 441, false},
+    {"KeyId", NULL, 516, false, MODEL_LOC_BODY},
+    {"Timestamp", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SAMLProviderListEntry[] = {
-    {"Arn", NULL, 421, false},
-    {"ValidUntil", NULL, 441, false},
-    {"CreateDate", NULL, 441, false},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"ValidUntil", NULL, 441, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SSHPublicKey[] = {
-    {"UserName", NULL, 568, true},    {"SSHPublicKeyId", NULL, 520, true},
-    {"Fingerprint", NULL, 519, true}, {"SSHPublicKeyBody", NULL, 521, true},
-    {"Status", NULL, 551, true},      {"UploadDate", NULL, 441, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyId", NULL, 520, true, MODEL_LOC_BODY},
+    {"Fingerprint", NULL, 519, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyBody", NULL, 521, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
+    {"UploadDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SSHPublicKeyMetadata[] = {
-    {"UserName", NULL, 568, true},
-    {"SSHPublicKeyId", NULL, 520, true},
-    {"Status", NULL, 551, true},
-    {"UploadDate", NULL, 441, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyId", NULL, 520, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
+    {"UploadDate", NULL, 441, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendDelegationTokenRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServerCertificate[] = {
-    {"ServerCertificateMetadata", NULL, 348, true},
-    {"CertificateBody", NULL, 429, true},
-    {"CertificateChain", NULL, 430, false},
-    {"Tags", NULL, 560, false},
+    {"ServerCertificateMetadata", NULL, 348, true, MODEL_LOC_BODY},
+    {"CertificateBody", NULL, 429, true, MODEL_LOC_BODY},
+    {"CertificateChain", NULL, 430, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServerCertificateMetadata[] = {
-    {"Path", NULL, 493, true},
-    {"ServerCertificateName", NULL, 536, true},
-    {"ServerCertificateId", NULL, 460, true},
-    {"Arn", NULL, 421, true},
-    {"UploadDate", NULL, 441, false},
-    {"Expiration", NULL, 441, false},
+    {"Path", NULL, 493, true, MODEL_LOC_BODY},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"ServerCertificateId", NULL, 460, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"UploadDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Expiration", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServiceFailureException[] = {
-    {"message", NULL, 539, false},
+    {"message", NULL, 539, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServiceLastAccessed[] = {
-    {"ServiceName", NULL, 541, true},
-    {"LastAuthenticated", NULL, 441, false},
-    {"ServiceNamespace", NULL, 543, true},
-    {"LastAuthenticatedEntity", NULL, 421, false},
-    {"LastAuthenticatedRegion", NULL, 552, false},
-    {"TotalAuthenticatedEntities", NULL, 463, false},
-    {"TrackedActionsLastAccessed", NULL, 376, false},
+    {"ServiceName", NULL, 541, true, MODEL_LOC_BODY},
+    {"LastAuthenticated", NULL, 441, false, MODEL_LOC_BODY},
+    {"ServiceNamespace", NULL, 543, true, MODEL_LOC_BODY},
+    {"LastAuthenticatedEntity", NULL, 421, false, MODEL_LOC_BODY},
+    {"LastAuthenticatedRegion", NULL, 552, false, MODEL_LOC_BODY},
+    {"TotalAuthenticatedEntities", NULL, 463, false, MODEL_LOC_BODY},
+    {"TrackedActionsLastAccessed", NULL, 376, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServiceNotSupportedException[] = {
-    {"message", NULL, 544, false},
+    {"message", NULL, 544, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServiceSpecificCredential[] = {
-    {"CreateDate", NULL, 441, true},
-    {"ExpirationDate", NULL, 441, false},
-    {"ServiceName", NULL, 540, true},
-    {"ServiceUserName", NULL, 547, false},
-    {"ServicePassword", NULL, 545, false},
-    {"ServiceCredentialAlias", NULL, 537, false},
-    {"ServiceCredentialSecret", NULL, 538, false},
-    {"ServiceSpecificCredentialId", NULL, 546, true},
-    {"UserName", NULL, 568, true},
-    {"Status", NULL, 551, true},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"ExpirationDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"ServiceName", NULL, 540, true, MODEL_LOC_BODY},
+    {"ServiceUserName", NULL, 547, false, MODEL_LOC_BODY},
+    {"ServicePassword", NULL, 545, false, MODEL_LOC_BODY},
+    {"ServiceCredentialAlias", NULL, 537, false, MODEL_LOC_BODY},
+    {"ServiceCredentialSecret", NULL, 538, false, MODEL_LOC_BODY},
+    {"ServiceSpecificCredentialId", NULL, 546, true, MODEL_LOC_BODY},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ServiceSpecificCredentialMetadata[] = {
-    {"UserName", NULL, 568, true},
-    {"Status", NULL, 551, true},
-    {"ServiceUserName", NULL, 547, false},
-    {"ServiceCredentialAlias", NULL, 537, false},
-    {"CreateDate", NULL, 441, true},
-    {"ExpirationDate", NULL, 441, false},
-    {"ServiceSpecificCredentialId", NULL, 546, true},
-    {"ServiceName", NULL, 540, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
+    {"ServiceUserName", NULL, 547, false, MODEL_LOC_BODY},
+    {"ServiceCredentialAlias", NULL, 537, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"ExpirationDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"ServiceSpecificCredentialId", NULL, 546, true, MODEL_LOC_BODY},
+    {"ServiceName", NULL, 540, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SetDefaultPolicyVersionRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"VersionId", NULL, 515, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"VersionId", NULL, 515, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SetSecurityTokenServicePreferencesRequest[] = {
-    {"GlobalEndpointTokenVersion", NULL, 455, true},
+    {"GlobalEndpointTokenVersion", NULL, 455, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SigningCertificate[] = {
-    {"UserName", NULL, 568, true},        {"CertificateId", NULL, 431, true},
-    {"CertificateBody", NULL, 429, true}, {"Status", NULL, 551, true},
-    {"UploadDate", NULL, 441, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"CertificateId", NULL, 431, true, MODEL_LOC_BODY},
+    {"CertificateBody", NULL, 429, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
+    {"UploadDate", NULL, 441, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SimulateCustomPolicyRequest[] = {
-    {"PolicyInputList", NULL, 363, true},
-    {"PermissionsBoundaryPolicyInputList", NULL, 363, false},
-    {"ActionNames", NULL, 8, true},
-    {"ResourceArns", NULL, 328, false},
-    {"ResourcePolicy", NULL, 499, false},
-    {"ResourceOwner", NULL, 329, false},
-    {"CallerArn", NULL, 329, false},
-    {"ContextEntries", NULL, 30, false},
-    {"ResourceHandlingOption", NULL, 327, false},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
+    {"PolicyInputList", NULL, 363, true, MODEL_LOC_BODY},
+    {"PermissionsBoundaryPolicyInputList", NULL, 363, false, MODEL_LOC_BODY},
+    {"ActionNames", NULL, 8, true, MODEL_LOC_BODY},
+    {"ResourceArns", NULL, 328, false, MODEL_LOC_BODY},
+    {"ResourcePolicy", NULL, 499, false, MODEL_LOC_BODY},
+    {"ResourceOwner", NULL, 329, false, MODEL_LOC_BODY},
+    {"CallerArn", NULL, 329, false, MODEL_LOC_BODY},
+    {"ContextEntries", NULL, 30, false, MODEL_LOC_BODY},
+    {"ResourceHandlingOption", NULL, 327, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SimulatePolicyResponse[] = {
-    {"EvaluationResults", NULL, 122, false},
-    {"IsTruncated", NULL, 428, false},
-    {"Marker", NULL, 527, false},
+    {"EvaluationResults", NULL, 122, false, MODEL_LOC_BODY},
+    {"IsTruncated", NULL, 428, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 527, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SimulatePrincipalPolicyRequest[] = {
-    {"PolicySourceArn", NULL, 421, true},
-    {"PolicyInputList", NULL, 363, false},
-    {"PermissionsBoundaryPolicyInputList", NULL, 363, false},
-    {"ActionNames", NULL, 8, true},
-    {"ResourceArns", NULL, 328, false},
-    {"ResourcePolicy", NULL, 499, false},
-    {"ResourceOwner", NULL, 329, false},
-    {"CallerArn", NULL, 329, false},
-    {"ContextEntries", NULL, 30, false},
-    {"ResourceHandlingOption", NULL, 327, false},
-    {"MaxItems", NULL, 478, false},
-    {"Marker", NULL, 477, false},
+    {"PolicySourceArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"PolicyInputList", NULL, 363, false, MODEL_LOC_BODY},
+    {"PermissionsBoundaryPolicyInputList", NULL, 363, false, MODEL_LOC_BODY},
+    {"ActionNames", NULL, 8, true, MODEL_LOC_BODY},
+    {"ResourceArns", NULL, 328, false, MODEL_LOC_BODY},
+    {"ResourcePolicy", NULL, 499, false, MODEL_LOC_BODY},
+    {"ResourceOwner", NULL, 329, false, MODEL_LOC_BODY},
+    {"CallerArn", NULL, 329, false, MODEL_LOC_BODY},
+    {"ContextEntries", NULL, 30, false, MODEL_LOC_BODY},
+    {"ResourceHandlingOption", NULL, 327, false, MODEL_LOC_BODY},
+    {"MaxItems", NULL, 478, false, MODEL_LOC_BODY},
+    {"Marker", NULL, 477, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Statement[] = {
-    {"SourcePolicyId", NULL, 297, false},
-    {"SourcePolicyType", NULL, 303, false},
-    {"StartPosition", NULL, 308, false},
-    {"EndPosition", NULL, 308, false},
+    {"SourcePolicyId", NULL, 297, false, MODEL_LOC_BODY},
+    {"SourcePolicyType", NULL, 303, false, MODEL_LOC_BODY},
+    {"StartPosition", NULL, 308, false, MODEL_LOC_BODY},
+    {"EndPosition", NULL, 308, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Tag[] = {
-    {"Key", NULL, 559, true},
-    {"Value", NULL, 561, true},
+    {"Key", NULL, 559, true, MODEL_LOC_BODY},
+    {"Value", NULL, 561, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"Tags", NULL, 560, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagMFADeviceRequest[] = {
-    {"SerialNumber", NULL, 534, true},
-    {"Tags", NULL, 560, true},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"Tags", NULL, 560, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagPolicyRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"Tags", NULL, 560, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Tags", NULL, 560, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagSAMLProviderRequest[] = {
-    {"SAMLProviderArn", NULL, 421, true},
-    {"Tags", NULL, 560, true},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagServerCertificateRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
-    {"Tags", NULL, 560, true},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagUserRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"Tags", NULL, 560, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TrackedActionLastAccessed[] = {
-    {"ActionName", NULL, 552, false},
-    {"LastAccessedEntity", NULL, 421, false},
-    {"LastAccessedTime", NULL, 441, false},
-    {"LastAccessedRegion", NULL, 552, false},
+    {"ActionName", NULL, 552, false, MODEL_LOC_BODY},
+    {"LastAccessedEntity", NULL, 421, false, MODEL_LOC_BODY},
+    {"LastAccessedTime", NULL, 441, false, MODEL_LOC_BODY},
+    {"LastAccessedRegion", NULL, 552, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UnmodifiableEntityException[] = {
-    {"message", NULL, 564, false},
+    {"message", NULL, 564, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UnrecognizedPublicKeyEncodingException[] = {
-    {"message", NULL, 565, false},
+    {"message", NULL, 565, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagInstanceProfileRequest[] = {
-    {"InstanceProfileName", NULL, 462, true},
-    {"TagKeys", NULL, 558, true},
+    {"InstanceProfileName", NULL, 462, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagMFADeviceRequest[] = {
-    {"SerialNumber", NULL, 534, true},
-    {"TagKeys", NULL, 558, true},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagOpenIDConnectProviderRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"TagKeys", NULL, 558, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagPolicyRequest[] = {
-    {"PolicyArn", NULL, 421, true},
-    {"TagKeys", NULL, 558, true},
+    {"PolicyArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"TagKeys", NULL, 558, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagSAMLProviderRequest[] = {
-    {"SAMLProviderArn", NULL, 421, true},
-    {"TagKeys", NULL, 558, true},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagServerCertificateRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
-    {"TagKeys", NULL, 558, true},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagUserRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"TagKeys", NULL, 558, true},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 558, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateAccessKeyRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"AccessKeyId", NULL, 414, true},
-    {"Status", NULL, 551, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"AccessKeyId", NULL, 414, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateAccountPasswordPolicyRequest[] = {
-    {"MinimumPasswordLength", NULL, 481, false},
-    {"RequireSymbols", NULL, 428, false},
-    {"RequireNumbers", NULL, 428, false},
-    {"RequireUppercaseCharacters", NULL, 428, false},
-    {"RequireLowercaseCharacters", NULL, 428, false},
-    {"AllowUsersToChangePassword", NULL, 428, false},
-    {"MaxPasswordAge", NULL, 479, false},
-    {"PasswordReusePrevention", NULL, 490, false},
-    {"HardExpiry", NULL, 427, false},
+    {"MinimumPasswordLength", NULL, 481, false, MODEL_LOC_BODY},
+    {"RequireSymbols", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireNumbers", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireUppercaseCharacters", NULL, 428, false, MODEL_LOC_BODY},
+    {"RequireLowercaseCharacters", NULL, 428, false, MODEL_LOC_BODY},
+    {"AllowUsersToChangePassword", NULL, 428, false, MODEL_LOC_BODY},
+    {"MaxPasswordAge", NULL, 479, false, MODEL_LOC_BODY},
+    {"PasswordReusePrevention", NULL, 490, false, MODEL_LOC_BODY},
+    {"HardExpiry", NULL, 427, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateAssumeRolePolicyRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"PolicyDocument", NULL, 499, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"PolicyDocument", NULL, 499, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateDelegationRequestRequest[] = {
-    {"DelegationRequestId", NULL, 443, true},
-    {"Notes", NULL, 483, false},
+    {"DelegationRequestId", NULL, 443, true, MODEL_LOC_BODY},
+    {"Notes", NULL, 483, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateGroupRequest[] = {
-    {"GroupName", NULL, 459, true},
-    {"NewPath", NULL, 493, false},
-    {"NewGroupName", NULL, 459, false},
+    {"GroupName", NULL, 459, true, MODEL_LOC_BODY},
+    {"NewPath", NULL, 493, false, MODEL_LOC_BODY},
+    {"NewGroupName", NULL, 459, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateLoginProfileRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"Password", NULL, 491, false},
-    {"PasswordResetRequired", NULL, 427, false},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"Password", NULL, 491, false, MODEL_LOC_BODY},
+    {"PasswordResetRequired", NULL, 427, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateOpenIDConnectProviderThumbprintRequest[] = {
-    {"OpenIDConnectProviderArn", NULL, 421, true},
-    {"ThumbprintList", NULL, 562, true},
+    {"OpenIDConnectProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"ThumbprintList", NULL, 562, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateRoleDescriptionRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Description", NULL, 528, true},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Description", NULL, 528, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateRoleDescriptionResponse[] = {
-    {"Role", NULL, 333, false},
+    {"Role", NULL, 333, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateRoleRequest[] = {
-    {"RoleName", NULL, 532, true},
-    {"Description", NULL, 528, false},
-    {"MaxSessionDuration", NULL, 531, false},
+    {"RoleName", NULL, 532, true, MODEL_LOC_BODY},
+    {"Description", NULL, 528, false, MODEL_LOC_BODY},
+    {"MaxSessionDuration", NULL, 531, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateSAMLProviderRequest[] = {
-    {"SAMLMetadataDocument", NULL, 338, false},    {"SAMLProviderArn", NULL, 421, true},
-    {"AssertionEncryptionMode", NULL, 422, false}, {"AddPrivateKey", NULL, 518, false},
-    {"RemovePrivateKey", NULL, 516, false},
+    {"SAMLMetadataDocument", NULL, 338, false, MODEL_LOC_BODY},
+    {"SAMLProviderArn", NULL, 421, true, MODEL_LOC_BODY},
+    {"AssertionEncryptionMode", NULL, 422, false, MODEL_LOC_BODY},
+    {"AddPrivateKey", NULL, 518, false, MODEL_LOC_BODY},
+    {"RemovePrivateKey", NULL, 516, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateSAMLProviderResponse[] = {
-    {"SAMLProviderArn", NULL, 421, false},
+    {"SAMLProviderArn", NULL, 421, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateSSHPublicKeyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"SSHPublicKeyId", NULL, 520, true},
-    {"Status", NULL, 551, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyId", NULL, 520, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateServerCertificateRequest[] = {
-    {"ServerCertificateName", NULL, 536, true},
-    {"NewPath", NULL, 493, false},
-    {"NewServerCertificateName", NULL, 536, false},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"NewPath", NULL, 493, false, MODEL_LOC_BODY},
+    {"NewServerCertificateName", NULL, 536, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateServiceSpecificCredentialRequest[] = {
-    {"UserName", NULL, 568, false},
-    {"ServiceSpecificCredentialId", NULL, 546, true},
-    {"Status", NULL, 551, true},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"ServiceSpecificCredentialId", NULL, 546, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateSigningCertificateRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"CertificateId", NULL, 431, true},
-    {"Status", NULL, 551, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"CertificateId", NULL, 431, true, MODEL_LOC_BODY},
+    {"Status", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateUserRequest[] = {
-    {"UserName", NULL, 454, true},
-    {"NewPath", NULL, 493, false},
-    {"NewUserName", NULL, 568, false},
+    {"UserName", NULL, 454, true, MODEL_LOC_BODY},
+    {"NewPath", NULL, 493, false, MODEL_LOC_BODY},
+    {"NewUserName", NULL, 568, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadSSHPublicKeyRequest[] = {
-    {"UserName", NULL, 568, true},
-    {"SSHPublicKeyBody", NULL, 521, true},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"SSHPublicKeyBody", NULL, 521, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadSSHPublicKeyResponse[] = {
-    {"SSHPublicKey", NULL, 343, false},
+    {"SSHPublicKey", NULL, 343, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadServerCertificateRequest[] = {
-    {"Path", NULL, 493, false},
-    {"ServerCertificateName", NULL, 536, true},
-    {"CertificateBody", NULL, 429, true},
-    {"PrivateKey", NULL, 518, true},
-    {"CertificateChain", NULL, 430, false},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"ServerCertificateName", NULL, 536, true, MODEL_LOC_BODY},
+    {"CertificateBody", NULL, 429, true, MODEL_LOC_BODY},
+    {"PrivateKey", NULL, 518, true, MODEL_LOC_BODY},
+    {"CertificateChain", NULL, 430, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadServerCertificateResponse[] = {
-    {"ServerCertificateMetadata", NULL, 348, false},
-    {"Tags", NULL, 560, false},
+    {"ServerCertificateMetadata", NULL, 348, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadSigningCertificateRequest[] = {
-    {"UserName", NULL, 454, false},
-    {"CertificateBody", NULL, 429, true},
+    {"UserName", NULL, 454, false, MODEL_LOC_BODY},
+    {"CertificateBody", NULL, 429, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UploadSigningCertificateResponse[] = {
-    {"Certificate", NULL, 359, true},
+    {"Certificate", NULL, 359, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_User[] = {
-    {"Path", NULL, 493, true},
-    {"UserName", NULL, 568, true},
-    {"UserId", NULL, 460, true},
-    {"Arn", NULL, 421, true},
-    {"CreateDate", NULL, 441, true},
-    {"PasswordLastUsed", NULL, 441, false},
-    {"PermissionsBoundary", NULL, 18, false},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, true, MODEL_LOC_BODY},
+    {"UserName", NULL, 568, true, MODEL_LOC_BODY},
+    {"UserId", NULL, 460, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, true, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, true, MODEL_LOC_BODY},
+    {"PasswordLastUsed", NULL, 441, false, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 18, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UserDetail[] = {
-    {"Path", NULL, 493, false},
-    {"UserName", NULL, 568, false},
-    {"UserId", NULL, 460, false},
-    {"Arn", NULL, 421, false},
-    {"CreateDate", NULL, 441, false},
-    {"UserPolicyList", NULL, 498, false},
-    {"GroupList", NULL, 458, false},
-    {"AttachedManagedPolicies", NULL, 424, false},
-    {"PermissionsBoundary", NULL, 18, false},
-    {"Tags", NULL, 560, false},
+    {"Path", NULL, 493, false, MODEL_LOC_BODY},
+    {"UserName", NULL, 568, false, MODEL_LOC_BODY},
+    {"UserId", NULL, 460, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 421, false, MODEL_LOC_BODY},
+    {"CreateDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"UserPolicyList", NULL, 498, false, MODEL_LOC_BODY},
+    {"GroupList", NULL, 458, false, MODEL_LOC_BODY},
+    {"AttachedManagedPolicies", NULL, 424, false, MODEL_LOC_BODY},
+    {"PermissionsBoundary", NULL, 18, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_VirtualMFADevice[] = {
-    {"SerialNumber", NULL, 534, true}, {"Base32StringSeed", NULL, 20, false},
-    {"QRCodePNG", NULL, 20, false},    {"User", NULL, 411, false},
-    {"EnableDate", NULL, 441, false},  {"Tags", NULL, 560, false},
+    {"SerialNumber", NULL, 534, true, MODEL_LOC_BODY},
+    {"Base32StringSeed", NULL, 20, false, MODEL_LOC_BODY},
+    {"QRCodePNG", NULL, 20, false, MODEL_LOC_BODY},
+    {"User", NULL, 411, false, MODEL_LOC_BODY},
+    {"EnableDate", NULL, 441, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 560, false, MODEL_LOC_BODY},
 };
 
 static const model_shape_t shapes[] = {
@@ -3298,185 +3337,201 @@ static const model_shape_t shapes[] = {
 };
 
 static const model_op_t ops[] = {
-    {"AcceptDelegationRequest", 0, -1, NULL},
-    {"AddClientIDToOpenIDConnectProvider", 10, -1, NULL},
-    {"AddRoleToInstanceProfile", 11, -1, NULL},
-    {"AddUserToGroup", 12, -1, NULL},
-    {"AssociateDelegationRequest", 14, -1, NULL},
-    {"AttachGroupPolicy", 15, -1, NULL},
-    {"AttachRolePolicy", 16, -1, NULL},
-    {"AttachUserPolicy", 17, -1, NULL},
-    {"ChangePassword", 25, -1, NULL},
-    {"CreateAccessKey", 36, 37, "CreateAccessKeyResult"},
-    {"CreateAccountAlias", 38, -1, NULL},
-    {"CreateDelegationRequest", 39, 40, "CreateDelegationRequestResult"},
-    {"CreateGroup", 41, 42, "CreateGroupResult"},
-    {"CreateInstanceProfile", 43, 44, "CreateInstanceProfileResult"},
-    {"CreateLoginProfile", 45, 46, "CreateLoginProfileResult"},
-    {"CreateOpenIDConnectProvider", 47, 48, "CreateOpenIDConnectProviderResult"},
-    {"CreatePolicy", 49, 50, "CreatePolicyResult"},
-    {"CreatePolicyVersion", 51, 52, "CreatePolicyVersionResult"},
-    {"CreateRole", 53, 54, "CreateRoleResult"},
-    {"CreateSAMLProvider", 55, 56, "CreateSAMLProviderResult"},
-    {"CreateServiceLinkedRole", 57, 58, "CreateServiceLinkedRoleResult"},
-    {"CreateServiceSpecificCredential", 59, 60, "CreateServiceSpecificCredentialResult"},
-    {"CreateUser", 61, 62, "CreateUserResult"},
-    {"CreateVirtualMFADevice", 63, 64, "CreateVirtualMFADeviceResult"},
-    {"DeactivateMFADevice", 68, -1, NULL},
-    {"DeleteAccessKey", 71, -1, NULL},
-    {"DeleteAccountAlias", 72, -1, NULL},
-    {"DeleteAccountPasswordPolicy", -1, -1, NULL},
-    {"DeleteGroup", 75, -1, NULL},
-    {"DeleteGroupPolicy", 74, -1, NULL},
-    {"DeleteInstanceProfile", 76, -1, NULL},
-    {"DeleteLoginProfile", 77, -1, NULL},
-    {"DeleteOpenIDConnectProvider", 78, -1, NULL},
-    {"DeletePolicy", 79, -1, NULL},
-    {"DeletePolicyVersion", 80, -1, NULL},
-    {"DeleteRole", 83, -1, NULL},
-    {"DeleteRolePermissionsBoundary", 81, -1, NULL},
-    {"DeleteRolePolicy", 82, -1, NULL},
-    {"DeleteSAMLProvider", 84, -1, NULL},
-    {"DeleteSSHPublicKey", 85, -1, NULL},
-    {"DeleteServerCertificate", 86, -1, NULL},
-    {"DeleteServiceLinkedRole", 87, 88, "DeleteServiceLinkedRoleResult"},
-    {"DeleteServiceSpecificCredential", 89, -1, NULL},
-    {"DeleteSigningCertificate", 90, -1, NULL},
-    {"DeleteUser", 93, -1, NULL},
-    {"DeleteUserPermissionsBoundary", 91, -1, NULL},
-    {"DeleteUserPolicy", 92, -1, NULL},
-    {"DeleteVirtualMFADevice", 94, -1, NULL},
-    {"DetachGroupPolicy", 98, -1, NULL},
-    {"DetachRolePolicy", 99, -1, NULL},
-    {"DetachUserPolicy", 100, -1, NULL},
+    {"AcceptDelegationRequest", 0, -1, NULL, NULL, NULL, 0},
+    {"AddClientIDToOpenIDConnectProvider", 10, -1, NULL, NULL, NULL, 0},
+    {"AddRoleToInstanceProfile", 11, -1, NULL, NULL, NULL, 0},
+    {"AddUserToGroup", 12, -1, NULL, NULL, NULL, 0},
+    {"AssociateDelegationRequest", 14, -1, NULL, NULL, NULL, 0},
+    {"AttachGroupPolicy", 15, -1, NULL, NULL, NULL, 0},
+    {"AttachRolePolicy", 16, -1, NULL, NULL, NULL, 0},
+    {"AttachUserPolicy", 17, -1, NULL, NULL, NULL, 0},
+    {"ChangePassword", 25, -1, NULL, NULL, NULL, 0},
+    {"CreateAccessKey", 36, 37, "CreateAccessKeyResult", NULL, NULL, 0},
+    {"CreateAccountAlias", 38, -1, NULL, NULL, NULL, 0},
+    {"CreateDelegationRequest", 39, 40, "CreateDelegationRequestResult", NULL, NULL, 0},
+    {"CreateGroup", 41, 42, "CreateGroupResult", NULL, NULL, 0},
+    {"CreateInstanceProfile", 43, 44, "CreateInstanceProfileResult", NULL, NULL, 0},
+    {"CreateLoginProfile", 45, 46, "CreateLoginProfileResult", NULL, NULL, 0},
+    {"CreateOpenIDConnectProvider", 47, 48, "CreateOpenIDConnectProviderResult", NULL, NULL, 0},
+    {"CreatePolicy", 49, 50, "CreatePolicyResult", NULL, NULL, 0},
+    {"CreatePolicyVersion", 51, 52, "CreatePolicyVersionResult", NULL, NULL, 0},
+    {"CreateRole", 53, 54, "CreateRoleResult", NULL, NULL, 0},
+    {"CreateSAMLProvider", 55, 56, "CreateSAMLProviderResult", NULL, NULL, 0},
+    {"CreateServiceLinkedRole", 57, 58, "CreateServiceLinkedRoleResult", NULL, NULL, 0},
+    {"CreateServiceSpecificCredential", 59, 60, "CreateServiceSpecificCredentialResult", NULL, NULL,
+     0},
+    {"CreateUser", 61, 62, "CreateUserResult", NULL, NULL, 0},
+    {"CreateVirtualMFADevice", 63, 64, "CreateVirtualMFADeviceResult", NULL, NULL, 0},
+    {"DeactivateMFADevice", 68, -1, NULL, NULL, NULL, 0},
+    {"DeleteAccessKey", 71, -1, NULL, NULL, NULL, 0},
+    {"DeleteAccountAlias", 72, -1, NULL, NULL, NULL, 0},
+    {"DeleteAccountPasswordPolicy", -1, -1, NULL, NULL, NULL, 0},
+    {"DeleteGroup", 75, -1, NULL, NULL, NULL, 0},
+    {"DeleteGroupPolicy", 74, -1, NULL, NULL, NULL, 0},
+    {"DeleteInstanceProfile", 76, -1, NULL, NULL, NULL, 0},
+    {"DeleteLoginProfile", 77, -1, NULL, NULL, NULL, 0},
+    {"DeleteOpenIDConnectProvider", 78, -1, NULL, NULL, NULL, 0},
+    {"DeletePolicy", 79, -1, NULL, NULL, NULL, 0},
+    {"DeletePolicyVersion", 80, -1, NULL, NULL, NULL, 0},
+    {"DeleteRole", 83, -1, NULL, NULL, NULL, 0},
+    {"DeleteRolePermissionsBoundary", 81, -1, NULL, NULL, NULL, 0},
+    {"DeleteRolePolicy", 82, -1, NULL, NULL, NULL, 0},
+    {"DeleteSAMLProvider", 84, -1, NULL, NULL, NULL, 0},
+    {"DeleteSSHPublicKey", 85, -1, NULL, NULL, NULL, 0},
+    {"DeleteServerCertificate", 86, -1, NULL, NULL, NULL, 0},
+    {"DeleteServiceLinkedRole", 87, 88, "DeleteServiceLinkedRoleResult", NULL, NULL, 0},
+    {"DeleteServiceSpecificCredential", 89, -1, NULL, NULL, NULL, 0},
+    {"DeleteSigningCertificate", 90, -1, NULL, NULL, NULL, 0},
+    {"DeleteUser", 93, -1, NULL, NULL, NULL, 0},
+    {"DeleteUserPermissionsBoundary", 91, -1, NULL, NULL, NULL, 0},
+    {"DeleteUserPolicy", 92, -1, NULL, NULL, NULL, 0},
+    {"DeleteVirtualMFADevice", 94, -1, NULL, NULL, NULL, 0},
+    {"DetachGroupPolicy", 98, -1, NULL, NULL, NULL, 0},
+    {"DetachRolePolicy", 99, -1, NULL, NULL, NULL, 0},
+    {"DetachUserPolicy", 100, -1, NULL, NULL, NULL, 0},
     {"DisableOrganizationsRootCredentialsManagement", 101, 102,
-     "DisableOrganizationsRootCredentialsManagementResult"},
-    {"DisableOrganizationsRootSessions", 103, 104, "DisableOrganizationsRootSessionsResult"},
-    {"DisableOutboundWebIdentityFederation", -1, -1, NULL},
-    {"EnableMFADevice", 107, -1, NULL},
+     "DisableOrganizationsRootCredentialsManagementResult", NULL, NULL, 0},
+    {"DisableOrganizationsRootSessions", 103, 104, "DisableOrganizationsRootSessionsResult", NULL,
+     NULL, 0},
+    {"DisableOutboundWebIdentityFederation", -1, -1, NULL, NULL, NULL, 0},
+    {"EnableMFADevice", 107, -1, NULL, NULL, NULL, 0},
     {"EnableOrganizationsRootCredentialsManagement", 108, 109,
-     "EnableOrganizationsRootCredentialsManagementResult"},
-    {"EnableOrganizationsRootSessions", 110, 111, "EnableOrganizationsRootSessionsResult"},
-    {"EnableOutboundWebIdentityFederation", -1, 112, "EnableOutboundWebIdentityFederationResult"},
-    {"GenerateCredentialReport", -1, 129, "GenerateCredentialReportResult"},
-    {"GenerateOrganizationsAccessReport", 130, 131, "GenerateOrganizationsAccessReportResult"},
-    {"GenerateServiceLastAccessedDetails", 132, 133, "GenerateServiceLastAccessedDetailsResult"},
-    {"GetAccessKeyLastUsed", 134, 135, "GetAccessKeyLastUsedResult"},
-    {"GetAccountAuthorizationDetails", 136, 137, "GetAccountAuthorizationDetailsResult"},
-    {"GetAccountPasswordPolicy", -1, 138, "GetAccountPasswordPolicyResult"},
-    {"GetAccountSummary", -1, 139, "GetAccountSummaryResult"},
-    {"GetContextKeysForCustomPolicy", 140, 141, "GetContextKeysForCustomPolicyResult"},
-    {"GetContextKeysForPrincipalPolicy", 142, 141, "GetContextKeysForPrincipalPolicyResult"},
-    {"GetCredentialReport", -1, 143, "GetCredentialReportResult"},
-    {"GetDelegationRequest", 144, 145, "GetDelegationRequestResult"},
-    {"GetGroup", 148, 149, "GetGroupResult"},
-    {"GetGroupPolicy", 146, 147, "GetGroupPolicyResult"},
-    {"GetHumanReadableSummary", 150, 151, "GetHumanReadableSummaryResult"},
-    {"GetInstanceProfile", 152, 153, "GetInstanceProfileResult"},
-    {"GetLoginProfile", 154, 155, "GetLoginProfileResult"},
-    {"GetMFADevice", 156, 157, "GetMFADeviceResult"},
-    {"GetOpenIDConnectProvider", 158, 159, "GetOpenIDConnectProviderResult"},
-    {"GetOrganizationsAccessReport", 160, 161, "GetOrganizationsAccessReportResult"},
-    {"GetOutboundWebIdentityFederationInfo", -1, 162, "GetOutboundWebIdentityFederationInfoResult"},
-    {"GetPolicy", 163, 164, "GetPolicyResult"},
-    {"GetPolicyVersion", 165, 166, "GetPolicyVersionResult"},
-    {"GetRole", 169, 170, "GetRoleResult"},
-    {"GetRolePolicy", 167, 168, "GetRolePolicyResult"},
-    {"GetSAMLProvider", 171, 172, "GetSAMLProviderResult"},
-    {"GetSSHPublicKey", 173, 174, "GetSSHPublicKeyResult"},
-    {"GetServerCertificate", 175, 176, "GetServerCertificateResult"},
-    {"GetServiceLastAccessedDetails", 177, 178, "GetServiceLastAccessedDetailsResult"},
+     "EnableOrganizationsRootCredentialsManagementResult", NULL, NULL, 0},
+    {"EnableOrganizationsRootSessions", 110, 111, "EnableOrganizationsRootSessionsResult", NULL,
+     NULL, 0},
+    {"EnableOutboundWebIdentityFederation", -1, 112, "EnableOutboundWebIdentityFederationResult",
+     NULL, NULL, 0},
+    {"GenerateCredentialReport", -1, 129, "GenerateCredentialReportResult", NULL, NULL, 0},
+    {"GenerateOrganizationsAccessReport", 130, 131, "GenerateOrganizationsAccessReportResult", NULL,
+     NULL, 0},
+    {"GenerateServiceLastAccessedDetails", 132, 133, "GenerateServiceLastAccessedDetailsResult",
+     NULL, NULL, 0},
+    {"GetAccessKeyLastUsed", 134, 135, "GetAccessKeyLastUsedResult", NULL, NULL, 0},
+    {"GetAccountAuthorizationDetails", 136, 137, "GetAccountAuthorizationDetailsResult", NULL, NULL,
+     0},
+    {"GetAccountPasswordPolicy", -1, 138, "GetAccountPasswordPolicyResult", NULL, NULL, 0},
+    {"GetAccountSummary", -1, 139, "GetAccountSummaryResult", NULL, NULL, 0},
+    {"GetContextKeysForCustomPolicy", 140, 141, "GetContextKeysForCustomPolicyResult", NULL, NULL,
+     0},
+    {"GetContextKeysForPrincipalPolicy", 142, 141, "GetContextKeysForPrincipalPolicyResult", NULL,
+     NULL, 0},
+    {"GetCredentialReport", -1, 143, "GetCredentialReportResult", NULL, NULL, 0},
+    {"GetDelegationRequest", 144, 145, "GetDelegationRequestResult", NULL, NULL, 0},
+    {"GetGroup", 148, 149, "GetGroupResult", NULL, NULL, 0},
+    {"GetGroupPolicy", 146, 147, "GetGroupPolicyResult", NULL, NULL, 0},
+    {"GetHumanReadableSummary", 150, 151, "GetHumanReadableSummaryResult", NULL, NULL, 0},
+    {"GetInstanceProfile", 152, 153, "GetInstanceProfileResult", NULL, NULL, 0},
+    {"GetLoginProfile", 154, 155, "GetLoginProfileResult", NULL, NULL, 0},
+    {"GetMFADevice", 156, 157, "GetMFADeviceResult", NULL, NULL, 0},
+    {"GetOpenIDConnectProvider", 158, 159, "GetOpenIDConnectProviderResult", NULL, NULL, 0},
+    {"GetOrganizationsAccessReport", 160, 161, "GetOrganizationsAccessReportResult", NULL, NULL, 0},
+    {"GetOutboundWebIdentityFederationInfo", -1, 162, "GetOutboundWebIdentityFederationInfoResult",
+     NULL, NULL, 0},
+    {"GetPolicy", 163, 164, "GetPolicyResult", NULL, NULL, 0},
+    {"GetPolicyVersion", 165, 166, "GetPolicyVersionResult", NULL, NULL, 0},
+    {"GetRole", 169, 170, "GetRoleResult", NULL, NULL, 0},
+    {"GetRolePolicy", 167, 168, "GetRolePolicyResult", NULL, NULL, 0},
+    {"GetSAMLProvider", 171, 172, "GetSAMLProviderResult", NULL, NULL, 0},
+    {"GetSSHPublicKey", 173, 174, "GetSSHPublicKeyResult", NULL, NULL, 0},
+    {"GetServerCertificate", 175, 176, "GetServerCertificateResult", NULL, NULL, 0},
+    {"GetServiceLastAccessedDetails", 177, 178, "GetServiceLastAccessedDetailsResult", NULL, NULL,
+     0},
     {"GetServiceLastAccessedDetailsWithEntities", 179, 180,
-     "GetServiceLastAccessedDetailsWithEntitiesResult"},
-    {"GetServiceLinkedRoleDeletionStatus", 181, 182, "GetServiceLinkedRoleDeletionStatusResult"},
-    {"GetUser", 185, 186, "GetUserResult"},
-    {"GetUserPolicy", 183, 184, "GetUserPolicyResult"},
-    {"ListAccessKeys", 198, 199, "ListAccessKeysResult"},
-    {"ListAccountAliases", 200, 201, "ListAccountAliasesResult"},
-    {"ListAttachedGroupPolicies", 202, 203, "ListAttachedGroupPoliciesResult"},
-    {"ListAttachedRolePolicies", 204, 205, "ListAttachedRolePoliciesResult"},
-    {"ListAttachedUserPolicies", 206, 207, "ListAttachedUserPoliciesResult"},
-    {"ListDelegationRequests", 208, 209, "ListDelegationRequestsResult"},
-    {"ListEntitiesForPolicy", 210, 211, "ListEntitiesForPolicyResult"},
-    {"ListGroupPolicies", 212, 213, "ListGroupPoliciesResult"},
-    {"ListGroups", 216, 217, "ListGroupsResult"},
-    {"ListGroupsForUser", 214, 215, "ListGroupsForUserResult"},
-    {"ListInstanceProfileTags", 218, 219, "ListInstanceProfileTagsResult"},
-    {"ListInstanceProfiles", 222, 223, "ListInstanceProfilesResult"},
-    {"ListInstanceProfilesForRole", 220, 221, "ListInstanceProfilesForRoleResult"},
-    {"ListMFADeviceTags", 224, 225, "ListMFADeviceTagsResult"},
-    {"ListMFADevices", 226, 227, "ListMFADevicesResult"},
-    {"ListOpenIDConnectProviderTags", 228, 229, "ListOpenIDConnectProviderTagsResult"},
-    {"ListOpenIDConnectProviders", 230, 231, "ListOpenIDConnectProvidersResult"},
-    {"ListOrganizationsFeatures", 232, 233, "ListOrganizationsFeaturesResult"},
-    {"ListPolicies", 237, 238, "ListPoliciesResult"},
-    {"ListPoliciesGrantingServiceAccess", 235, 236, "ListPoliciesGrantingServiceAccessResult"},
-    {"ListPolicyTags", 239, 240, "ListPolicyTagsResult"},
-    {"ListPolicyVersions", 241, 242, "ListPolicyVersionsResult"},
-    {"ListRolePolicies", 243, 244, "ListRolePoliciesResult"},
-    {"ListRoleTags", 245, 246, "ListRoleTagsResult"},
-    {"ListRoles", 247, 248, "ListRolesResult"},
-    {"ListSAMLProviderTags", 249, 250, "ListSAMLProviderTagsResult"},
-    {"ListSAMLProviders", 251, 252, "ListSAMLProvidersResult"},
-    {"ListSSHPublicKeys", 253, 254, "ListSSHPublicKeysResult"},
-    {"ListServerCertificateTags", 255, 256, "ListServerCertificateTagsResult"},
-    {"ListServerCertificates", 257, 258, "ListServerCertificatesResult"},
-    {"ListServiceSpecificCredentials", 259, 260, "ListServiceSpecificCredentialsResult"},
-    {"ListSigningCertificates", 261, 262, "ListSigningCertificatesResult"},
-    {"ListUserPolicies", 263, 264, "ListUserPoliciesResult"},
-    {"ListUserTags", 265, 266, "ListUserTagsResult"},
-    {"ListUsers", 267, 268, "ListUsersResult"},
-    {"ListVirtualMFADevices", 269, 270, "ListVirtualMFADevicesResult"},
-    {"PutGroupPolicy", 309, -1, NULL},
-    {"PutRolePermissionsBoundary", 310, -1, NULL},
-    {"PutRolePolicy", 311, -1, NULL},
-    {"PutUserPermissionsBoundary", 312, -1, NULL},
-    {"PutUserPolicy", 313, -1, NULL},
-    {"RejectDelegationRequest", 316, -1, NULL},
-    {"RemoveClientIDFromOpenIDConnectProvider", 317, -1, NULL},
-    {"RemoveRoleFromInstanceProfile", 318, -1, NULL},
-    {"RemoveUserFromGroup", 319, -1, NULL},
-    {"ResetServiceSpecificCredential", 325, 326, "ResetServiceSpecificCredentialResult"},
-    {"ResyncMFADevice", 332, -1, NULL},
-    {"SendDelegationToken", 346, -1, NULL},
-    {"SetDefaultPolicyVersion", 357, -1, NULL},
-    {"SetSecurityTokenServicePreferences", 358, -1, NULL},
-    {"SimulateCustomPolicy", 360, 361, "SimulateCustomPolicyResult"},
-    {"SimulatePrincipalPolicy", 362, 361, "SimulatePrincipalPolicyResult"},
-    {"TagInstanceProfile", 367, -1, NULL},
-    {"TagMFADevice", 368, -1, NULL},
-    {"TagOpenIDConnectProvider", 369, -1, NULL},
-    {"TagPolicy", 370, -1, NULL},
-    {"TagRole", 371, -1, NULL},
-    {"TagSAMLProvider", 372, -1, NULL},
-    {"TagServerCertificate", 373, -1, NULL},
-    {"TagUser", 374, -1, NULL},
-    {"UntagInstanceProfile", 379, -1, NULL},
-    {"UntagMFADevice", 380, -1, NULL},
-    {"UntagOpenIDConnectProvider", 381, -1, NULL},
-    {"UntagPolicy", 382, -1, NULL},
-    {"UntagRole", 383, -1, NULL},
-    {"UntagSAMLProvider", 384, -1, NULL},
-    {"UntagServerCertificate", 385, -1, NULL},
-    {"UntagUser", 386, -1, NULL},
-    {"UpdateAccessKey", 387, -1, NULL},
-    {"UpdateAccountPasswordPolicy", 388, -1, NULL},
-    {"UpdateAssumeRolePolicy", 389, -1, NULL},
-    {"UpdateDelegationRequest", 390, -1, NULL},
-    {"UpdateGroup", 391, -1, NULL},
-    {"UpdateLoginProfile", 392, -1, NULL},
-    {"UpdateOpenIDConnectProviderThumbprint", 393, -1, NULL},
-    {"UpdateRole", 396, 397, "UpdateRoleResult"},
-    {"UpdateRoleDescription", 394, 395, "UpdateRoleDescriptionResult"},
-    {"UpdateSAMLProvider", 398, 399, "UpdateSAMLProviderResult"},
-    {"UpdateSSHPublicKey", 400, -1, NULL},
-    {"UpdateServerCertificate", 401, -1, NULL},
-    {"UpdateServiceSpecificCredential", 402, -1, NULL},
-    {"UpdateSigningCertificate", 403, -1, NULL},
-    {"UpdateUser", 404, -1, NULL},
-    {"UploadSSHPublicKey", 405, 406, "UploadSSHPublicKeyResult"},
-    {"UploadServerCertificate", 407, 408, "UploadServerCertificateResult"},
-    {"UploadSigningCertificate", 409, 410, "UploadSigningCertificateResult"},
+     "GetServiceLastAccessedDetailsWithEntitiesResult", NULL, NULL, 0},
+    {"GetServiceLinkedRoleDeletionStatus", 181, 182, "GetServiceLinkedRoleDeletionStatusResult",
+     NULL, NULL, 0},
+    {"GetUser", 185, 186, "GetUserResult", NULL, NULL, 0},
+    {"GetUserPolicy", 183, 184, "GetUserPolicyResult", NULL, NULL, 0},
+    {"ListAccessKeys", 198, 199, "ListAccessKeysResult", NULL, NULL, 0},
+    {"ListAccountAliases", 200, 201, "ListAccountAliasesResult", NULL, NULL, 0},
+    {"ListAttachedGroupPolicies", 202, 203, "ListAttachedGroupPoliciesResult", NULL, NULL, 0},
+    {"ListAttachedRolePolicies", 204, 205, "ListAttachedRolePoliciesResult", NULL, NULL, 0},
+    {"ListAttachedUserPolicies", 206, 207, "ListAttachedUserPoliciesResult", NULL, NULL, 0},
+    {"ListDelegationRequests", 208, 209, "ListDelegationRequestsResult", NULL, NULL, 0},
+    {"ListEntitiesForPolicy", 210, 211, "ListEntitiesForPolicyResult", NULL, NULL, 0},
+    {"ListGroupPolicies", 212, 213, "ListGroupPoliciesResult", NULL, NULL, 0},
+    {"ListGroups", 216, 217, "ListGroupsResult", NULL, NULL, 0},
+    {"ListGroupsForUser", 214, 215, "ListGroupsForUserResult", NULL, NULL, 0},
+    {"ListInstanceProfileTags", 218, 219, "ListInstanceProfileTagsResult", NULL, NULL, 0},
+    {"ListInstanceProfiles", 222, 223, "ListInstanceProfilesResult", NULL, NULL, 0},
+    {"ListInstanceProfilesForRole", 220, 221, "ListInstanceProfilesForRoleResult", NULL, NULL, 0},
+    {"ListMFADeviceTags", 224, 225, "ListMFADeviceTagsResult", NULL, NULL, 0},
+    {"ListMFADevices", 226, 227, "ListMFADevicesResult", NULL, NULL, 0},
+    {"ListOpenIDConnectProviderTags", 228, 229, "ListOpenIDConnectProviderTagsResult", NULL, NULL,
+     0},
+    {"ListOpenIDConnectProviders", 230, 231, "ListOpenIDConnectProvidersResult", NULL, NULL, 0},
+    {"ListOrganizationsFeatures", 232, 233, "ListOrganizationsFeaturesResult", NULL, NULL, 0},
+    {"ListPolicies", 237, 238, "ListPoliciesResult", NULL, NULL, 0},
+    {"ListPoliciesGrantingServiceAccess", 235, 236, "ListPoliciesGrantingServiceAccessResult", NULL,
+     NULL, 0},
+    {"ListPolicyTags", 239, 240, "ListPolicyTagsResult", NULL, NULL, 0},
+    {"ListPolicyVersions", 241, 242, "ListPolicyVersionsResult", NULL, NULL, 0},
+    {"ListRolePolicies", 243, 244, "ListRolePoliciesResult", NULL, NULL, 0},
+    {"ListRoleTags", 245, 246, "ListRoleTagsResult", NULL, NULL, 0},
+    {"ListRoles", 247, 248, "ListRolesResult", NULL, NULL, 0},
+    {"ListSAMLProviderTags", 249, 250, "ListSAMLProviderTagsResult", NULL, NULL, 0},
+    {"ListSAMLProviders", 251, 252, "ListSAMLProvidersResult", NULL, NULL, 0},
+    {"ListSSHPublicKeys", 253, 254, "ListSSHPublicKeysResult", NULL, NULL, 0},
+    {"ListServerCertificateTags", 255, 256, "ListServerCertificateTagsResult", NULL, NULL, 0},
+    {"ListServerCertificates", 257, 258, "ListServerCertificatesResult", NULL, NULL, 0},
+    {"ListServiceSpecificCredentials", 259, 260, "ListServiceSpecificCredentialsResult", NULL, NULL,
+     0},
+    {"ListSigningCertificates", 261, 262, "ListSigningCertificatesResult", NULL, NULL, 0},
+    {"ListUserPolicies", 263, 264, "ListUserPoliciesResult", NULL, NULL, 0},
+    {"ListUserTags", 265, 266, "ListUserTagsResult", NULL, NULL, 0},
+    {"ListUsers", 267, 268, "ListUsersResult", NULL, NULL, 0},
+    {"ListVirtualMFADevices", 269, 270, "ListVirtualMFADevicesResult", NULL, NULL, 0},
+    {"PutGroupPolicy", 309, -1, NULL, NULL, NULL, 0},
+    {"PutRolePermissionsBoundary", 310, -1, NULL, NULL, NULL, 0},
+    {"PutRolePolicy", 311, -1, NULL, NULL, NULL, 0},
+    {"PutUserPermissionsBoundary", 312, -1, NULL, NULL, NULL, 0},
+    {"PutUserPolicy", 313, -1, NULL, NULL, NULL, 0},
+    {"RejectDelegationRequest", 316, -1, NULL, NULL, NULL, 0},
+    {"RemoveClientIDFromOpenIDConnectProvider", 317, -1, NULL, NULL, NULL, 0},
+    {"RemoveRoleFromInstanceProfile", 318, -1, NULL, NULL, NULL, 0},
+    {"RemoveUserFromGroup", 319, -1, NULL, NULL, NULL, 0},
+    {"ResetServiceSpecificCredential", 325, 326, "ResetServiceSpecificCredentialResult", NULL, NULL,
+     0},
+    {"ResyncMFADevice", 332, -1, NULL, NULL, NULL, 0},
+    {"SendDelegationToken", 346, -1, NULL, NULL, NULL, 0},
+    {"SetDefaultPolicyVersion", 357, -1, NULL, NULL, NULL, 0},
+    {"SetSecurityTokenServicePreferences", 358, -1, NULL, NULL, NULL, 0},
+    {"SimulateCustomPolicy", 360, 361, "SimulateCustomPolicyResult", NULL, NULL, 0},
+    {"SimulatePrincipalPolicy", 362, 361, "SimulatePrincipalPolicyResult", NULL, NULL, 0},
+    {"TagInstanceProfile", 367, -1, NULL, NULL, NULL, 0},
+    {"TagMFADevice", 368, -1, NULL, NULL, NULL, 0},
+    {"TagOpenIDConnectProvider", 369, -1, NULL, NULL, NULL, 0},
+    {"TagPolicy", 370, -1, NULL, NULL, NULL, 0},
+    {"TagRole", 371, -1, NULL, NULL, NULL, 0},
+    {"TagSAMLProvider", 372, -1, NULL, NULL, NULL, 0},
+    {"TagServerCertificate", 373, -1, NULL, NULL, NULL, 0},
+    {"TagUser", 374, -1, NULL, NULL, NULL, 0},
+    {"UntagInstanceProfile", 379, -1, NULL, NULL, NULL, 0},
+    {"UntagMFADevice", 380, -1, NULL, NULL, NULL, 0},
+    {"UntagOpenIDConnectProvider", 381, -1, NULL, NULL, NULL, 0},
+    {"UntagPolicy", 382, -1, NULL, NULL, NULL, 0},
+    {"UntagRole", 383, -1, NULL, NULL, NULL, 0},
+    {"UntagSAMLProvider", 384, -1, NULL, NULL, NULL, 0},
+    {"UntagServerCertificate", 385, -1, NULL, NULL, NULL, 0},
+    {"UntagUser", 386, -1, NULL, NULL, NULL, 0},
+    {"UpdateAccessKey", 387, -1, NULL, NULL, NULL, 0},
+    {"UpdateAccountPasswordPolicy", 388, -1, NULL, NULL, NULL, 0},
+    {"UpdateAssumeRolePolicy", 389, -1, NULL, NULL, NULL, 0},
+    {"UpdateDelegationRequest", 390, -1, NULL, NULL, NULL, 0},
+    {"UpdateGroup", 391, -1, NULL, NULL, NULL, 0},
+    {"UpdateLoginProfile", 392, -1, NULL, NULL, NULL, 0},
+    {"UpdateOpenIDConnectProviderThumbprint", 393, -1, NULL, NULL, NULL, 0},
+    {"UpdateRole", 396, 397, "UpdateRoleResult", NULL, NULL, 0},
+    {"UpdateRoleDescription", 394, 395, "UpdateRoleDescriptionResult", NULL, NULL, 0},
+    {"UpdateSAMLProvider", 398, 399, "UpdateSAMLProviderResult", NULL, NULL, 0},
+    {"UpdateSSHPublicKey", 400, -1, NULL, NULL, NULL, 0},
+    {"UpdateServerCertificate", 401, -1, NULL, NULL, NULL, 0},
+    {"UpdateServiceSpecificCredential", 402, -1, NULL, NULL, NULL, 0},
+    {"UpdateSigningCertificate", 403, -1, NULL, NULL, NULL, 0},
+    {"UpdateUser", 404, -1, NULL, NULL, NULL, 0},
+    {"UploadSSHPublicKey", 405, 406, "UploadSSHPublicKeyResult", NULL, NULL, 0},
+    {"UploadServerCertificate", 407, 408, "UploadServerCertificateResult", NULL, NULL, 0},
+    {"UploadSigningCertificate", 409, 410, "UploadSigningCertificateResult", NULL, NULL, 0},
 };
 
 const model_service_t model_iam = {

@@ -2,311 +2,311 @@
 #include "aws/model.h"
 
 static const model_member_t m_AddPermissionRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Label", NULL, 103, true},
-    {"AWSAccountIds", NULL, 0, true},
-    {"Actions", NULL, 1, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Label", NULL, 103, true, MODEL_LOC_BODY},
+    {"AWSAccountIds", NULL, 0, true, MODEL_LOC_BODY},
+    {"Actions", NULL, 1, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_BatchEntryIdsNotDistinct[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_BatchRequestTooLong[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_BatchResultErrorEntry[] = {
-    {"Id", NULL, 103, true},
-    {"SenderFault", NULL, 10, true},
-    {"Code", NULL, 103, true},
-    {"Message", NULL, 103, false},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
+    {"SenderFault", NULL, 10, true, MODEL_LOC_BODY},
+    {"Code", NULL, 103, true, MODEL_LOC_BODY},
+    {"Message", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CancelMessageMoveTaskRequest[] = {
-    {"TaskHandle", NULL, 103, true},
+    {"TaskHandle", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CancelMessageMoveTaskResult[] = {
-    {"ApproximateNumberOfMessagesMoved", NULL, 61, false},
+    {"ApproximateNumberOfMessagesMoved", NULL, 61, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangeMessageVisibilityBatchRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Entries", NULL, 16, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Entries", NULL, 16, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangeMessageVisibilityBatchRequestEntry[] = {
-    {"Id", NULL, 103, true},
-    {"ReceiptHandle", NULL, 103, true},
-    {"VisibilityTimeout", NULL, 75, false},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
+    {"ReceiptHandle", NULL, 103, true, MODEL_LOC_BODY},
+    {"VisibilityTimeout", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangeMessageVisibilityBatchResult[] = {
-    {"Successful", NULL, 19, true},
-    {"Failed", NULL, 7, true},
+    {"Successful", NULL, 19, true, MODEL_LOC_BODY},
+    {"Failed", NULL, 7, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangeMessageVisibilityBatchResultEntry[] = {
-    {"Id", NULL, 103, true},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ChangeMessageVisibilityRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"ReceiptHandle", NULL, 103, true},
-    {"VisibilityTimeout", NULL, 75, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"ReceiptHandle", NULL, 103, true, MODEL_LOC_BODY},
+    {"VisibilityTimeout", NULL, 75, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateQueueRequest[] = {
-    {"QueueName", NULL, 103, true},
-    {"Attributes", "Attribute", 80, false},
-    {"tags", "Tag", 107, false},
+    {"QueueName", NULL, 103, true, MODEL_LOC_BODY},
+    {"Attributes", "Attribute", 80, false, MODEL_LOC_BODY},
+    {"tags", "Tag", 107, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateQueueResult[] = {
-    {"QueueUrl", NULL, 103, false},
+    {"QueueUrl", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMessageBatchRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Entries", NULL, 25, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Entries", NULL, 25, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMessageBatchRequestEntry[] = {
-    {"Id", NULL, 103, true},
-    {"ReceiptHandle", NULL, 103, true},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
+    {"ReceiptHandle", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMessageBatchResult[] = {
-    {"Successful", NULL, 28, true},
-    {"Failed", NULL, 7, true},
+    {"Successful", NULL, 28, true, MODEL_LOC_BODY},
+    {"Failed", NULL, 7, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMessageBatchResultEntry[] = {
-    {"Id", NULL, 103, true},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMessageRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"ReceiptHandle", NULL, 103, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"ReceiptHandle", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteQueueRequest[] = {
-    {"QueueUrl", NULL, 103, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_EmptyBatchRequest[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueueAttributesRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"AttributeNames", NULL, 3, false},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"AttributeNames", NULL, 3, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueueAttributesResult[] = {
-    {"Attributes", "Attribute", 80, false},
+    {"Attributes", "Attribute", 80, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueueUrlRequest[] = {
-    {"QueueName", NULL, 103, true},
-    {"QueueOwnerAWSAccountId", NULL, 103, false},
+    {"QueueName", NULL, 103, true, MODEL_LOC_BODY},
+    {"QueueOwnerAWSAccountId", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueueUrlResult[] = {
-    {"QueueUrl", NULL, 103, false},
+    {"QueueUrl", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidAddress[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidAttributeName[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidAttributeValue[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidBatchEntryId[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidMessageContents[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidSecurity[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsAccessDenied[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsDisabled[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsInvalidKeyUsage[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsInvalidState[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsNotFound[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsOptInRequired[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_KmsThrottled[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListDeadLetterSourceQueuesRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"NextToken", NULL, 110, false},
-    {"MaxResults", NULL, 11, false},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"NextToken", NULL, 110, false, MODEL_LOC_BODY},
+    {"MaxResults", NULL, 11, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListDeadLetterSourceQueuesResult[] = {
-    {"queueUrls", NULL, 85, true},
-    {"NextToken", NULL, 110, false},
+    {"queueUrls", NULL, 85, true, MODEL_LOC_BODY},
+    {"NextToken", NULL, 110, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMessageMoveTasksRequest[] = {
-    {"SourceArn", NULL, 103, true},
-    {"MaxResults", NULL, 75, false},
+    {"SourceArn", NULL, 103, true, MODEL_LOC_BODY},
+    {"MaxResults", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMessageMoveTasksResult[] = {
-    {"Results", NULL, 56, false},
+    {"Results", NULL, 56, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListMessageMoveTasksResultEntry[] = {
-    {"TaskHandle", NULL, 103, false},
-    {"Status", NULL, 103, false},
-    {"SourceArn", NULL, 103, false},
-    {"DestinationArn", NULL, 103, false},
-    {"MaxNumberOfMessagesPerSecond", NULL, 75, false},
-    {"ApproximateNumberOfMessagesMoved", NULL, 61, false},
-    {"ApproximateNumberOfMessagesToMove", NULL, 76, false},
-    {"FailureReason", NULL, 103, false},
-    {"StartedTimestamp", NULL, 61, false},
+    {"TaskHandle", NULL, 103, false, MODEL_LOC_BODY},
+    {"Status", NULL, 103, false, MODEL_LOC_BODY},
+    {"SourceArn", NULL, 103, false, MODEL_LOC_BODY},
+    {"DestinationArn", NULL, 103, false, MODEL_LOC_BODY},
+    {"MaxNumberOfMessagesPerSecond", NULL, 75, false, MODEL_LOC_BODY},
+    {"ApproximateNumberOfMessagesMoved", NULL, 61, false, MODEL_LOC_BODY},
+    {"ApproximateNumberOfMessagesToMove", NULL, 76, false, MODEL_LOC_BODY},
+    {"FailureReason", NULL, 103, false, MODEL_LOC_BODY},
+    {"StartedTimestamp", NULL, 61, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListQueueTagsRequest[] = {
-    {"QueueUrl", NULL, 103, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListQueueTagsResult[] = {
-    {"Tags", "Tag", 107, false},
+    {"Tags", "Tag", 107, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListQueuesRequest[] = {
-    {"QueueNamePrefix", NULL, 103, false},
-    {"NextToken", NULL, 110, false},
-    {"MaxResults", NULL, 11, false},
+    {"QueueNamePrefix", NULL, 103, false, MODEL_LOC_BODY},
+    {"NextToken", NULL, 110, false, MODEL_LOC_BODY},
+    {"MaxResults", NULL, 11, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListQueuesResult[] = {
-    {"QueueUrls", NULL, 85, false},
-    {"NextToken", NULL, 110, false},
+    {"QueueUrls", NULL, 85, false, MODEL_LOC_BODY},
+    {"NextToken", NULL, 110, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Message[] = {
-    {"MessageId", NULL, 103, false},
-    {"ReceiptHandle", NULL, 103, false},
-    {"MD5OfBody", NULL, 103, false},
-    {"Body", NULL, 103, false},
-    {"Attributes", "Attribute", 71, false},
-    {"MD5OfMessageAttributes", NULL, 103, false},
-    {"MessageAttributes", "MessageAttribute", 66, false},
+    {"MessageId", NULL, 103, false, MODEL_LOC_BODY},
+    {"ReceiptHandle", NULL, 103, false, MODEL_LOC_BODY},
+    {"MD5OfBody", NULL, 103, false, MODEL_LOC_BODY},
+    {"Body", NULL, 103, false, MODEL_LOC_BODY},
+    {"Attributes", "Attribute", 71, false, MODEL_LOC_BODY},
+    {"MD5OfMessageAttributes", NULL, 103, false, MODEL_LOC_BODY},
+    {"MessageAttributes", "MessageAttribute", 66, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MessageAttributeValue[] = {
-    {"StringValue", NULL, 103, false},
-    {"BinaryValue", NULL, 8, false},
-    {"StringListValues", "StringListValue", 104, false},
-    {"BinaryListValues", "BinaryListValue", 9, false},
-    {"DataType", NULL, 103, true},
+    {"StringValue", NULL, 103, false, MODEL_LOC_BODY},
+    {"BinaryValue", NULL, 8, false, MODEL_LOC_BODY},
+    {"StringListValues", "StringListValue", 104, false, MODEL_LOC_BODY},
+    {"BinaryListValues", "BinaryListValue", 9, false, MODEL_LOC_BODY},
+    {"DataType", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_MessageSystemAttributeValue[] = {
-    {"StringValue", NULL, 103, false},
-    {"BinaryValue", NULL, 8, false},
-    {"StringListValues", "StringListValue", 104, false},
-    {"BinaryListValues", "BinaryListValue", 9, false},
-    {"DataType", NULL, 103, true},
+    {"StringValue", NULL, 103, false, MODEL_LOC_BODY},
+    {"BinaryValue", NULL, 8, false, MODEL_LOC_BODY},
+    {"StringListValues", "StringListValue", 104, false, MODEL_LOC_BODY},
+    {"BinaryListValues", "BinaryListValue", 9, false, MODEL_LOC_BODY},
+    {"DataType", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_OverLimit[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PurgeQueueInProgress[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PurgeQueueRequest[] = {
-    {"QueueUrl", NULL, 103, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueueDeletedRecently[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueueDoesNotExist[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueueNameExists[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ReceiptHandleIsInvalid[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ReceiveMessageRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"AttributeNames", NULL, 3, false},
-    {"MessageSystemAttributeNames", NULL, 70, false},
-    {"MessageAttributeNames", NULL, 64, false},
-    {"MaxNumberOfMessages", NULL, 75, false},
-    {"VisibilityTimeout", NULL, 75, false},
-    {"WaitTimeSeconds", NULL, 75, false},
-    {"ReceiveRequestAttemptId", NULL, 103, false},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"AttributeNames", NULL, 3, false, MODEL_LOC_BODY},
+    {"MessageSystemAttributeNames", NULL, 70, false, MODEL_LOC_BODY},
+    {"MessageAttributeNames", NULL, 64, false, MODEL_LOC_BODY},
+    {"MaxNumberOfMessages", NULL, 75, false, MODEL_LOC_BODY},
+    {"VisibilityTimeout", NULL, 75, false, MODEL_LOC_BODY},
+    {"WaitTimeSeconds", NULL, 75, false, MODEL_LOC_BODY},
+    {"ReceiveRequestAttemptId", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ReceiveMessageResult[] = {
-    {"Messages", NULL, 68, false},
+    {"Messages", NULL, 68, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RemovePermissionRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Label", NULL, 103, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Label", NULL, 103, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_RequestThrottled[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResourceNotFoundException[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageBatchRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Entries", NULL, 94, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Entries", NULL, 94, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageBatchRequestEntry[] = {
-    {"Id", NULL, 103, true},
-    {"MessageBody", NULL, 103, true},
-    {"DelaySeconds", NULL, 75, false},
-    {"MessageAttributes", "MessageAttribute", 66, false},
-    {"MessageSystemAttributes", "MessageSystemAttribute", 67, false},
-    {"MessageDeduplicationId", NULL, 103, false},
-    {"MessageGroupId", NULL, 103, false},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
+    {"MessageBody", NULL, 103, true, MODEL_LOC_BODY},
+    {"DelaySeconds", NULL, 75, false, MODEL_LOC_BODY},
+    {"MessageAttributes", "MessageAttribute", 66, false, MODEL_LOC_BODY},
+    {"MessageSystemAttributes", "MessageSystemAttribute", 67, false, MODEL_LOC_BODY},
+    {"MessageDeduplicationId", NULL, 103, false, MODEL_LOC_BODY},
+    {"MessageGroupId", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageBatchResult[] = {
-    {"Successful", NULL, 97, true},
-    {"Failed", NULL, 7, true},
+    {"Successful", NULL, 97, true, MODEL_LOC_BODY},
+    {"Failed", NULL, 7, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageBatchResultEntry[] = {
-    {"Id", NULL, 103, true},
-    {"MessageId", NULL, 103, true},
-    {"MD5OfMessageBody", NULL, 103, true},
-    {"MD5OfMessageAttributes", NULL, 103, false},
-    {"MD5OfMessageSystemAttributes", NULL, 103, false},
-    {"SequenceNumber", NULL, 103, false},
+    {"Id", NULL, 103, true, MODEL_LOC_BODY},
+    {"MessageId", NULL, 103, true, MODEL_LOC_BODY},
+    {"MD5OfMessageBody", NULL, 103, true, MODEL_LOC_BODY},
+    {"MD5OfMessageAttributes", NULL, 103, false, MODEL_LOC_BODY},
+    {"MD5OfMessageSystemAttributes", NULL, 103, false, MODEL_LOC_BODY},
+    {"SequenceNumber", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"MessageBody", NULL, 103, true},
-    {"DelaySeconds", NULL, 75, false},
-    {"MessageAttributes", "MessageAttribute", 66, false},
-    {"MessageSystemAttributes", "MessageSystemAttribute", 67, false},
-    {"MessageDeduplicationId", NULL, 103, false},
-    {"MessageGroupId", NULL, 103, false},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"MessageBody", NULL, 103, true, MODEL_LOC_BODY},
+    {"DelaySeconds", NULL, 75, false, MODEL_LOC_BODY},
+    {"MessageAttributes", "MessageAttribute", 66, false, MODEL_LOC_BODY},
+    {"MessageSystemAttributes", "MessageSystemAttribute", 67, false, MODEL_LOC_BODY},
+    {"MessageDeduplicationId", NULL, 103, false, MODEL_LOC_BODY},
+    {"MessageGroupId", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SendMessageResult[] = {
-    {"MD5OfMessageBody", NULL, 103, false},
-    {"MD5OfMessageAttributes", NULL, 103, false},
-    {"MD5OfMessageSystemAttributes", NULL, 103, false},
-    {"MessageId", NULL, 103, false},
-    {"SequenceNumber", NULL, 103, false},
+    {"MD5OfMessageBody", NULL, 103, false, MODEL_LOC_BODY},
+    {"MD5OfMessageAttributes", NULL, 103, false, MODEL_LOC_BODY},
+    {"MD5OfMessageSystemAttributes", NULL, 103, false, MODEL_LOC_BODY},
+    {"MessageId", NULL, 103, false, MODEL_LOC_BODY},
+    {"SequenceNumber", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SetQueueAttributesRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Attributes", "Attribute", 80, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Attributes", "Attribute", 80, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartMessageMoveTaskRequest[] = {
-    {"SourceArn", NULL, 103, true},
-    {"DestinationArn", NULL, 103, false},
-    {"MaxNumberOfMessagesPerSecond", NULL, 75, false},
+    {"SourceArn", NULL, 103, true, MODEL_LOC_BODY},
+    {"DestinationArn", NULL, 103, false, MODEL_LOC_BODY},
+    {"MaxNumberOfMessagesPerSecond", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartMessageMoveTaskResult[] = {
-    {"TaskHandle", NULL, 103, false},
+    {"TaskHandle", NULL, 103, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagQueueRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"Tags", "Tag", 107, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"Tags", "Tag", 107, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TooManyEntriesInBatchRequest[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UnsupportedOperation[] = {
-    {"message", NULL, 32, false},
+    {"message", NULL, 32, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagQueueRequest[] = {
-    {"QueueUrl", NULL, 103, true},
-    {"TagKeys", NULL, 106, true},
+    {"QueueUrl", NULL, 103, true, MODEL_LOC_BODY},
+    {"TagKeys", NULL, 106, true, MODEL_LOC_BODY},
 };
 
 static const model_shape_t shapes[] = {
@@ -854,29 +854,29 @@ static const model_shape_t shapes[] = {
 };
 
 static const model_op_t ops[] = {
-    {"AddPermission", 2, -1, NULL},
-    {"CancelMessageMoveTask", 12, 13, "CancelMessageMoveTaskResult"},
-    {"ChangeMessageVisibility", 20, -1, NULL},
-    {"ChangeMessageVisibilityBatch", 14, 17, "ChangeMessageVisibilityBatchResult"},
-    {"CreateQueue", 21, 22, "CreateQueueResult"},
-    {"DeleteMessage", 29, -1, NULL},
-    {"DeleteMessageBatch", 23, 26, "DeleteMessageBatchResult"},
-    {"DeleteQueue", 30, -1, NULL},
-    {"GetQueueAttributes", 33, 34, "GetQueueAttributesResult"},
-    {"GetQueueUrl", 35, 36, "GetQueueUrlResult"},
-    {"ListDeadLetterSourceQueues", 51, 52, "ListDeadLetterSourceQueuesResult"},
-    {"ListMessageMoveTasks", 53, 54, "ListMessageMoveTasksResult"},
-    {"ListQueueTags", 57, 58, "ListQueueTagsResult"},
-    {"ListQueues", 59, 60, "ListQueuesResult"},
-    {"PurgeQueue", 79, -1, NULL},
-    {"ReceiveMessage", 87, 88, "ReceiveMessageResult"},
-    {"RemovePermission", 89, -1, NULL},
-    {"SendMessage", 98, 99, "SendMessageResult"},
-    {"SendMessageBatch", 92, 95, "SendMessageBatchResult"},
-    {"SetQueueAttributes", 100, -1, NULL},
-    {"StartMessageMoveTask", 101, 102, "StartMessageMoveTaskResult"},
-    {"TagQueue", 108, -1, NULL},
-    {"UntagQueue", 113, -1, NULL},
+    {"AddPermission", 2, -1, NULL, NULL, NULL, 0},
+    {"CancelMessageMoveTask", 12, 13, "CancelMessageMoveTaskResult", NULL, NULL, 0},
+    {"ChangeMessageVisibility", 20, -1, NULL, NULL, NULL, 0},
+    {"ChangeMessageVisibilityBatch", 14, 17, "ChangeMessageVisibilityBatchResult", NULL, NULL, 0},
+    {"CreateQueue", 21, 22, "CreateQueueResult", NULL, NULL, 0},
+    {"DeleteMessage", 29, -1, NULL, NULL, NULL, 0},
+    {"DeleteMessageBatch", 23, 26, "DeleteMessageBatchResult", NULL, NULL, 0},
+    {"DeleteQueue", 30, -1, NULL, NULL, NULL, 0},
+    {"GetQueueAttributes", 33, 34, "GetQueueAttributesResult", NULL, NULL, 0},
+    {"GetQueueUrl", 35, 36, "GetQueueUrlResult", NULL, NULL, 0},
+    {"ListDeadLetterSourceQueues", 51, 52, "ListDeadLetterSourceQueuesResult", NULL, NULL, 0},
+    {"ListMessageMoveTasks", 53, 54, "ListMessageMoveTasksResult", NULL, NULL, 0},
+    {"ListQueueTags", 57, 58, "ListQueueTagsResult", NULL, NULL, 0},
+    {"ListQueues", 59, 60, "ListQueuesResult", NULL, NULL, 0},
+    {"PurgeQueue", 79, -1, NULL, NULL, NULL, 0},
+    {"ReceiveMessage", 87, 88, "ReceiveMessageResult", NULL, NULL, 0},
+    {"RemovePermission", 89, -1, NULL, NULL, NULL, 0},
+    {"SendMessage", 98, 99, "SendMessageResult", NULL, NULL, 0},
+    {"SendMessageBatch", 92, 95, "SendMessageBatchResult", NULL, NULL, 0},
+    {"SetQueueAttributes", 100, -1, NULL, NULL, NULL, 0},
+    {"StartMessageMoveTask", 101, 102, "StartMessageMoveTaskResult", NULL, NULL, 0},
+    {"TagQueue", 108, -1, NULL, NULL, NULL, 0},
+    {"UntagQueue", 113, -1, NULL, NULL, NULL, 0},
 };
 
 const model_service_t model_sqs = {

@@ -2,171 +2,186 @@
 #include "aws/model.h"
 
 static const model_member_t m_AssumeRoleRequest[] = {
-    {"RoleArn", NULL, 52, true},
-    {"RoleSessionName", NULL, 77, true},
-    {"PolicyArns", NULL, 74, false},
-    {"Policy", NULL, 89, false},
-    {"DurationSeconds", NULL, 76, false},
-    {"Tags", NULL, 84, false},
-    {"TransitiveTagKeys", NULL, 82, false},
-    {"ExternalId", NULL, 62, false},
-    {"SerialNumber", NULL, 78, false},
-    {"TokenCode", NULL, 86, false},
-    {"SourceIdentity", NULL, 81, false},
-    {"ProvidedContexts", NULL, 40, false},
+    {"RoleArn", NULL, 52, true, MODEL_LOC_BODY},
+    {"RoleSessionName", NULL, 77, true, MODEL_LOC_BODY},
+    {"PolicyArns", NULL, 74, false, MODEL_LOC_BODY},
+    {"Policy", NULL, 89, false, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 76, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 84, false, MODEL_LOC_BODY},
+    {"TransitiveTagKeys", NULL, 82, false, MODEL_LOC_BODY},
+    {"ExternalId", NULL, 62, false, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 78, false, MODEL_LOC_BODY},
+    {"TokenCode", NULL, 86, false, MODEL_LOC_BODY},
+    {"SourceIdentity", NULL, 81, false, MODEL_LOC_BODY},
+    {"ProvidedContexts", NULL, 40, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRoleResponse[] = {
-    {"Credentials", NULL, 10, false},
-    {"AssumedRoleUser", NULL, 8, false},
-    {"PackedPolicySize", NULL, 71, false},
-    {"SourceIdentity", NULL, 81, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"AssumedRoleUser", NULL, 8, false, MODEL_LOC_BODY},
+    {"PackedPolicySize", NULL, 71, false, MODEL_LOC_BODY},
+    {"SourceIdentity", NULL, 81, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRoleWithSAMLRequest[] = {
-    {"RoleArn", NULL, 52, true},       {"PrincipalArn", NULL, 52, true},
-    {"SAMLAssertion", NULL, 43, true}, {"PolicyArns", NULL, 74, false},
-    {"Policy", NULL, 80, false},       {"DurationSeconds", NULL, 76, false},
+    {"RoleArn", NULL, 52, true, MODEL_LOC_BODY},
+    {"PrincipalArn", NULL, 52, true, MODEL_LOC_BODY},
+    {"SAMLAssertion", NULL, 43, true, MODEL_LOC_BODY},
+    {"PolicyArns", NULL, 74, false, MODEL_LOC_BODY},
+    {"Policy", NULL, 80, false, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 76, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRoleWithSAMLResponse[] = {
-    {"Credentials", NULL, 10, false},      {"AssumedRoleUser", NULL, 8, false},
-    {"PackedPolicySize", NULL, 71, false}, {"Subject", NULL, 45, false},
-    {"SubjectType", NULL, 46, false},      {"Issuer", NULL, 32, false},
-    {"Audience", NULL, 9, false},          {"NameQualifier", NULL, 35, false},
-    {"SourceIdentity", NULL, 81, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"AssumedRoleUser", NULL, 8, false, MODEL_LOC_BODY},
+    {"PackedPolicySize", NULL, 71, false, MODEL_LOC_BODY},
+    {"Subject", NULL, 45, false, MODEL_LOC_BODY},
+    {"SubjectType", NULL, 46, false, MODEL_LOC_BODY},
+    {"Issuer", NULL, 32, false, MODEL_LOC_BODY},
+    {"Audience", NULL, 9, false, MODEL_LOC_BODY},
+    {"NameQualifier", NULL, 35, false, MODEL_LOC_BODY},
+    {"SourceIdentity", NULL, 81, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRoleWithWebIdentityRequest[] = {
-    {"RoleArn", NULL, 52, true},          {"RoleSessionName", NULL, 77, true},
-    {"WebIdentityToken", NULL, 54, true}, {"ProviderId", NULL, 90, false},
-    {"PolicyArns", NULL, 74, false},      {"Policy", NULL, 80, false},
-    {"DurationSeconds", NULL, 76, false},
+    {"RoleArn", NULL, 52, true, MODEL_LOC_BODY},
+    {"RoleSessionName", NULL, 77, true, MODEL_LOC_BODY},
+    {"WebIdentityToken", NULL, 54, true, MODEL_LOC_BODY},
+    {"ProviderId", NULL, 90, false, MODEL_LOC_BODY},
+    {"PolicyArns", NULL, 74, false, MODEL_LOC_BODY},
+    {"Policy", NULL, 80, false, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 76, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRoleWithWebIdentityResponse[] = {
-    {"Credentials", NULL, 10, false},    {"SubjectFromWebIdentityToken", NULL, 93, false},
-    {"AssumedRoleUser", NULL, 8, false}, {"PackedPolicySize", NULL, 71, false},
-    {"Provider", NULL, 32, false},       {"Audience", NULL, 9, false},
-    {"SourceIdentity", NULL, 81, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"SubjectFromWebIdentityToken", NULL, 93, false, MODEL_LOC_BODY},
+    {"AssumedRoleUser", NULL, 8, false, MODEL_LOC_BODY},
+    {"PackedPolicySize", NULL, 71, false, MODEL_LOC_BODY},
+    {"Provider", NULL, 32, false, MODEL_LOC_BODY},
+    {"Audience", NULL, 9, false, MODEL_LOC_BODY},
+    {"SourceIdentity", NULL, 81, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRootRequest[] = {
-    {"TargetPrincipal", NULL, 48, true},
-    {"TaskPolicyArn", NULL, 38, true},
-    {"DurationSeconds", NULL, 42, false},
+    {"TargetPrincipal", NULL, 48, true, MODEL_LOC_BODY},
+    {"TaskPolicyArn", NULL, 38, true, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 42, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumeRootResponse[] = {
-    {"Credentials", NULL, 10, false},
-    {"SourceIdentity", NULL, 81, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"SourceIdentity", NULL, 81, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssumedRoleUser[] = {
-    {"AssumedRoleId", NULL, 53, true},
-    {"Arn", NULL, 52, true},
+    {"AssumedRoleId", NULL, 53, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 52, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_Credentials[] = {
-    {"AccessKeyId", NULL, 49, true},
-    {"SecretAccessKey", NULL, 50, true},
-    {"SessionToken", NULL, 87, true},
-    {"Expiration", NULL, 56, true},
+    {"AccessKeyId", NULL, 49, true, MODEL_LOC_BODY},
+    {"SecretAccessKey", NULL, 50, true, MODEL_LOC_BODY},
+    {"SessionToken", NULL, 87, true, MODEL_LOC_BODY},
+    {"Expiration", NULL, 56, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DecodeAuthorizationMessageRequest[] = {
-    {"EncodedMessage", NULL, 59, true},
+    {"EncodedMessage", NULL, 59, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DecodeAuthorizationMessageResponse[] = {
-    {"DecodedMessage", NULL, 57, false},
+    {"DecodedMessage", NULL, 57, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ExpiredTokenException[] = {
-    {"message", NULL, 60, false},
+    {"message", NULL, 60, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ExpiredTradeInTokenException[] = {
-    {"message", NULL, 61, false},
+    {"message", NULL, 61, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FederatedUser[] = {
-    {"FederatedUserId", NULL, 63, true},
-    {"Arn", NULL, 52, true},
+    {"FederatedUserId", NULL, 63, true, MODEL_LOC_BODY},
+    {"Arn", NULL, 52, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccessKeyInfoRequest[] = {
-    {"AccessKeyId", NULL, 49, true},
+    {"AccessKeyId", NULL, 49, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetAccessKeyInfoResponse[] = {
-    {"Account", NULL, 51, false},
+    {"Account", NULL, 51, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetCallerIdentityResponse[] = {
-    {"UserId", NULL, 91, false},
-    {"Account", NULL, 51, false},
-    {"Arn", NULL, 52, false},
+    {"UserId", NULL, 91, false, MODEL_LOC_BODY},
+    {"Account", NULL, 51, false, MODEL_LOC_BODY},
+    {"Arn", NULL, 52, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDelegatedAccessTokenRequest[] = {
-    {"TradeInToken", NULL, 88, true},
+    {"TradeInToken", NULL, 88, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDelegatedAccessTokenResponse[] = {
-    {"Credentials", NULL, 10, false},
-    {"PackedPolicySize", NULL, 71, false},
-    {"AssumedPrincipal", NULL, 52, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"PackedPolicySize", NULL, 71, false, MODEL_LOC_BODY},
+    {"AssumedPrincipal", NULL, 52, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetFederationTokenRequest[] = {
-    {"Name", NULL, 92, true},        {"Policy", NULL, 80, false},
-    {"PolicyArns", NULL, 74, false}, {"DurationSeconds", NULL, 58, false},
-    {"Tags", NULL, 84, false},
+    {"Name", NULL, 92, true, MODEL_LOC_BODY},
+    {"Policy", NULL, 80, false, MODEL_LOC_BODY},
+    {"PolicyArns", NULL, 74, false, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 58, false, MODEL_LOC_BODY},
+    {"Tags", NULL, 84, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetFederationTokenResponse[] = {
-    {"Credentials", NULL, 10, false},
-    {"FederatedUser", NULL, 15, false},
-    {"PackedPolicySize", NULL, 71, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
+    {"FederatedUser", NULL, 15, false, MODEL_LOC_BODY},
+    {"PackedPolicySize", NULL, 71, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSessionTokenRequest[] = {
-    {"DurationSeconds", NULL, 58, false},
-    {"SerialNumber", NULL, 78, false},
-    {"TokenCode", NULL, 86, false},
+    {"DurationSeconds", NULL, 58, false, MODEL_LOC_BODY},
+    {"SerialNumber", NULL, 78, false, MODEL_LOC_BODY},
+    {"TokenCode", NULL, 86, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetSessionTokenResponse[] = {
-    {"Credentials", NULL, 10, false},
+    {"Credentials", NULL, 10, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetWebIdentityTokenRequest[] = {
-    {"Audience", NULL, 94, true},
-    {"DurationSeconds", NULL, 96, false},
-    {"SigningAlgorithm", NULL, 68, true},
-    {"Tags", NULL, 84, false},
+    {"Audience", NULL, 94, true, MODEL_LOC_BODY},
+    {"DurationSeconds", NULL, 96, false, MODEL_LOC_BODY},
+    {"SigningAlgorithm", NULL, 68, true, MODEL_LOC_BODY},
+    {"Tags", NULL, 84, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetWebIdentityTokenResponse[] = {
-    {"WebIdentityToken", NULL, 97, false},
-    {"Expiration", NULL, 56, false},
+    {"WebIdentityToken", NULL, 97, false, MODEL_LOC_BODY},
+    {"Expiration", NULL, 56, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_IDPCommunicationErrorException[] = {
-    {"message", NULL, 64, false},
+    {"message", NULL, 64, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_IDPRejectedClaimException[] = {
-    {"message", NULL, 65, false},
+    {"message", NULL, 65, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidAuthorizationMessageException[] = {
-    {"message", NULL, 66, false},
+    {"message", NULL, 66, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidIdentityTokenException[] = {
-    {"message", NULL, 67, false},
+    {"message", NULL, 67, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_JWTPayloadSizeExceededException[] = {
-    {"message", NULL, 69, false},
+    {"message", NULL, 69, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MalformedPolicyDocumentException[] = {
-    {"message", NULL, 70, false},
+    {"message", NULL, 70, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OutboundWebIdentityFederationDisabledException[] = {
-    {"message", NULL, 72, false},
+    {"message", NULL, 72, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PackedPolicyTooLargeException[] = {
-    {"message", NULL, 73, false},
+    {"message", NULL, 73, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PolicyDescriptorType[] = {
-    {"arn", NULL, 52, false},
+    {"arn", NULL, 52, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ProvidedContext[] = {
-    {"ProviderArn", NULL, 52, false},
-    {"ContextAssertion", NULL, 55, false},
+    {"ProviderArn", NULL, 52, false, MODEL_LOC_BODY},
+    {"ContextAssertion", NULL, 55, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RegionDisabledException[] = {
-    {"message", NULL, 75, false},
+    {"message", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SessionDurationEscalationException[] = {
-    {"message", NULL, 79, false},
+    {"message", NULL, 79, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Tag[] = {
-    {"Key", NULL, 83, true},
-    {"Value", NULL, 85, true},
+    {"Key", NULL, 83, true, MODEL_LOC_BODY},
+    {"Value", NULL, 85, true, MODEL_LOC_BODY},
 };
 
 static const model_shape_t shapes[] = {
@@ -430,17 +445,17 @@ static const model_shape_t shapes[] = {
 };
 
 static const model_op_t ops[] = {
-    {"AssumeRole", 0, 1, "AssumeRoleResult"},
-    {"AssumeRoleWithSAML", 2, 3, "AssumeRoleWithSAMLResult"},
-    {"AssumeRoleWithWebIdentity", 4, 5, "AssumeRoleWithWebIdentityResult"},
-    {"AssumeRoot", 6, 7, "AssumeRootResult"},
-    {"DecodeAuthorizationMessage", 11, 12, "DecodeAuthorizationMessageResult"},
-    {"GetAccessKeyInfo", 16, 17, "GetAccessKeyInfoResult"},
-    {"GetCallerIdentity", 18, 19, "GetCallerIdentityResult"},
-    {"GetDelegatedAccessToken", 20, 21, "GetDelegatedAccessTokenResult"},
-    {"GetFederationToken", 22, 23, "GetFederationTokenResult"},
-    {"GetSessionToken", 24, 25, "GetSessionTokenResult"},
-    {"GetWebIdentityToken", 26, 27, "GetWebIdentityTokenResult"},
+    {"AssumeRole", 0, 1, "AssumeRoleResult", NULL, NULL, 0},
+    {"AssumeRoleWithSAML", 2, 3, "AssumeRoleWithSAMLResult", NULL, NULL, 0},
+    {"AssumeRoleWithWebIdentity", 4, 5, "AssumeRoleWithWebIdentityResult", NULL, NULL, 0},
+    {"AssumeRoot", 6, 7, "AssumeRootResult", NULL, NULL, 0},
+    {"DecodeAuthorizationMessage", 11, 12, "DecodeAuthorizationMessageResult", NULL, NULL, 0},
+    {"GetAccessKeyInfo", 16, 17, "GetAccessKeyInfoResult", NULL, NULL, 0},
+    {"GetCallerIdentity", 18, 19, "GetCallerIdentityResult", NULL, NULL, 0},
+    {"GetDelegatedAccessToken", 20, 21, "GetDelegatedAccessTokenResult", NULL, NULL, 0},
+    {"GetFederationToken", 22, 23, "GetFederationTokenResult", NULL, NULL, 0},
+    {"GetSessionToken", 24, 25, "GetSessionTokenResult", NULL, NULL, 0},
+    {"GetWebIdentityToken", 26, 27, "GetWebIdentityTokenResult", NULL, NULL, 0},
 };
 
 const model_service_t model_sts = {

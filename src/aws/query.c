@@ -24,12 +24,11 @@ typedef struct form {
     json_t *prefixes;
 } form_t;
 
-/* Percent-decodes s into out ('+' is a space); returns the decoded length. */
-static size_t url_decode(const char *s, size_t len, char *out)
+size_t codec_url_decode(const char *s, size_t len, char *out, bool plus_is_space)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '+') {
+        if (s[i] == '+' && plus_is_space) {
             out[o++] = ' ';
         } else if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 &&
                    hex_digit(s[i + 2]) >= 0) {
@@ -55,9 +54,9 @@ json_t *codec_form_parse(const char *form, size_t len)
         while (eq < end && form[eq] != '=')
             eq++;
         if (end > i) {
-            size_t klen = url_decode(form + i, eq - i, tmp);
+            size_t klen = codec_url_decode(form + i, eq - i, tmp, true);
             char *key = xmemdup(tmp, klen);
-            size_t vlen = eq < end ? url_decode(form + eq + 1, end - eq - 1, tmp) : 0;
+            size_t vlen = eq < end ? codec_url_decode(form + eq + 1, end - eq - 1, tmp, true) : 0;
             json_object_setn_new_nocheck(obj, key, klen, json_stringn_nocheck(tmp, vlen));
             free(key);
         }

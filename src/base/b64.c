@@ -20,3 +20,17 @@ int b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
     *outlen = (size_t)n - pad;
     return 0;
 }
+
+size_t b64_encode_into(const void *p, size_t len, char *out)
+{
+    size_t n = 0;
+    /* EVP_EncodeBlock takes an int length: feed it in whole groups of 3. */
+    while (len > 0) {
+        size_t chunk = len > (size_t)3 << 28 ? (size_t)3 << 28 : len;
+        n += (size_t)EVP_EncodeBlock((unsigned char *)out + n, p, (int)chunk);
+        p = (const char *)p + chunk;
+        len -= chunk;
+    }
+    out[n] = '\0';
+    return n;
+}

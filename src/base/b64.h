@@ -19,6 +19,14 @@ static inline size_t b64_decoded_max(size_t len)
 
 /* Decodes s[0..len) into out (room for b64_decoded_max(len) bytes) and sets
  * *outlen. 0, or -1 when s is not strict base64 (out is then unspecified). */
+/* Writes the base64 of p (len bytes) and a NUL into out, which has room for
+ * b64_encoded_len(len) + 1 bytes; returns the length written. */
+static inline size_t b64_encoded_len(size_t len)
+{
+    return (len + 2) / 3 * 4;
+}
+size_t b64_encode_into(const void *p, size_t len, char *out);
+
 int b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen);
 
 #endif

@@ -12,6 +12,8 @@
 #      enforce-json  test_iam_enforce.py under `python3` (SQS over JSON; a second
 #                    account's root from --account-key)
 #      enforce-query test_iam_enforce.py under /usr/bin/python3 (SQS over query)
+#      lambda-current test_lambda_api.py under `python3` (Lambda, REST-JSON)
+#      lambda-debian  test_lambda_api.py under /usr/bin/python3
 # 3. Starts `BINARY serve --no-iam` and runs noiam_check.py.
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
@@ -109,6 +111,7 @@ run_suite() {
 
 UNITTEST_PAT='s/^test_sqs\[[a-z]+\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 IAM_PAT='s/^test_iam\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+LAMBDA_PAT='s/^test_lambda_api\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 
 # --- 1. in-memory server, every client --------------------------------------
 LOG1="$WORK/server-memory.log"
@@ -121,6 +124,8 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     run_suite iam-debian "$IAM_PAT" /usr/bin/python3 test_iam.py
     run_suite enforce-json "$ENFORCE_PAT" python3 test_iam_enforce.py
     run_suite enforce-query "$ENFORCE_PAT" /usr/bin/python3 test_iam_enforce.py
+    run_suite lambda-current "$LAMBDA_PAT" python3 test_lambda_api.py
+    run_suite lambda-debian "$LAMBDA_PAT" /usr/bin/python3 test_lambda_api.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then

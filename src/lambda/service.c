@@ -1,0 +1,337 @@
+/*
+ * service — binds the pure function engine to the store, the file system and
+ * the gateway; see service.h.
+ *
+ * Each changed function is journaled whole (fnrec.c) into the store's
+ * current batch under kind "lambda-fn", key ACCOUNT/REGION/NAME, so the
+ * gateway holds the response until it is committed. Code is unpacked with
+ * libzip, refusing entries that would land outside the code directory, and
+ * keeping the Unix mode bits (a `bootstrap` must stay executable).
+ */
+#define _XOPEN_SOURCE 700
+#include "lambda/service.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#define LAMBDA_MAX_BODY (72u * 1024 * 1024) /* a 50 MB zip, base64 in JSON */
+#define RECORD_KIND     "lambda-fn"
+
+struct lambda_service {
+    lambda_service_config_t cfg;
+    lambda_reg_t *reg;
+    char *code_root; /* <data-dir>/lambda/code, or the temporary directory */
+    bool temporary;
+    char *policy_scratch; /* resource_info's answer, valid until the next call */
+    iam_tag_t tags_scratch[LAMBDA_TAGS_MAX];
+    aws_service_t gateway;
+};
+
+/* ---- journal ------------------------------------------------------------------------------ */
+
+static void record_key(const lambda_fn_t *fn, char *key, size_t cap)
+{
+    snprintf(key, cap, "%s/%s/%s", fn->account, fn->region, fn->name);
+}
+
+static void j_put(void *ud, const lambda_fn_t *fn)
+{
+    lambda_service_t *svc = ud;
+    char key[160];
+    size_t len;
+    char *blob = lambda_fn_record(fn, &len);
+    record_key(fn, key, sizeof(key));
+    store_kv_put(svc->cfg.store, RECORD_KIND, key, blob, len);
+    free(blob);
+}
+
+static void j_del(void *ud, const lambda_fn_t *fn)
+{
+    lambda_service_t *svc = ud;
+    char key[160];
+    record_key(fn, key, sizeof(key));
+    store_kv_delete(svc->cfg.store, RECORD_KIND, key);
+}
+
+typedef struct restore {
+    lambda_reg_t *reg;
+    size_t ok, bad;
+} restore_t;
+
+static int restore_cb(void *ud, const char *key, const void *blob, size_t len)
+{
+    restore_t *r = ud;
+    lambda_fn_t *fn = lambda_fn_from_record(blob, len);
+    if (!fn || lambda_reg_restore(r->reg, fn) < 0) {
+        log_warn("lambda: skipping an unreadable function record (%s)", key);
+        lambda_fn_free(fn);
+        r->bad++;
+    } else {
+        r->ok++;
+    }
+    return 0;
+}
+
+/* ---- code directories --------------------------------------------------------------------- */
+
+static int mkdirs(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; rc == 0 && *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0755) < 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rmtree(const char *path)
+{
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *lambda_service_code_dir(const lambda_service_t *svc, const char *account, const char *region,
+                              const char *name, const char *code_sha256)
+{
+    /* base64 has '/' and '+': the directory takes the URL-safe alphabet */
+    char sha[48];
+    size_t i = 0;
+    for (; code_sha256[i] && i < sizeof(sha) - 1; i++)
+        sha[i] = code_sha256[i] == '/' ? '_' : code_sha256[i] == '+' ? '-' : code_sha256[i];
+    sha[i] = '\0';
+    size_t len = strlen(svc->code_root) + strlen(account) + strlen(region) + strlen(name) + i + 8;
+    char *out = xmalloc(len);
+    snprintf(out, len, "%s/%s/%s/%s/%s", svc->code_root, account, region, name, sha);
+    return out;
+}
+
+/* A zip entry's name is safe when it stays inside the directory. */
+static bool entry_safe(const char *n)
+{
+    if (!*n || n[0] == '/' || strstr(n, "\\"))
+        return false;
+    for (const char *p = n; p;) {
+        if (!strncmp(p, "..", 2) && (p[2] == '/' || p[2] == '\0'))
+            return false;
+        p = strchr(p, '/');
+        p = p ? p + 1 : NULL;
+    }
+    return true;
+}
+
+static int write_entry(zip_t *z, zip_int64_t i, const char *dir, uint64_t *total)
+{
+    zip_stat_t st;
+    zip_uint8_t opsys;
+    zip_uint32_t attr;
+    char buf[65536];
+    if (zip_stat_index(z, (zip_uint64_t)i, 0, &st) < 0 || !entry_safe(st.name))
+        return -1;
+    size_t plen = strlen(dir) + strlen(st.name) + 2;
+    char *path = xmalloc(plen);
+    snprintf(path, plen, "%s/%s", dir, st.name);
+    int rc = -1;
+    if (st.name[strlen(st.name) - 1] == '/') {
+        rc = mkdirs(path);
+        goto out;
+    }
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (mkdirs(path) < 0)
+        goto out;
+    *slash = '/';
+    mode_t mode = 0644;
+    if (zip_file_get_external_attributes(z, (zip_uint64_t)i, 0, &opsys, &attr) == 0 &&
+        opsys == ZIP_OPSYS_UNIX && (attr >> 16) & 0111)
+        mode = 0755;
+    zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)i, 0);
+    int fd = f ? open(path, O_WRONLY | O_CREAT | O_TRUNC, mode) : -1;
+    zip_int64_t n = 0;
+    while (fd >= 0 && (n = zip_fread(f, buf, sizeof(buf))) > 0) {
+        *total += (uint64_t)n;
+        if (*total > LAMBDA_CODE_UNZIP_MAX || write(fd, buf, (size_t)n) != n)
+            break;
+    }
+    rc = fd >= 0 && n == 0 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    if (f)
+        zip_fclose(f);
+out:
+    free(path);
+    return rc;
+}
+
+int lambda_service_unzip(const lambda_service_t *svc, const char *account, const char *region,
+                         const char *name, const char *code_sha256, const void *zip, size_t len,
+                         aws_error_t *err)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    char *dir = lambda_service_code_dir(svc, account, region, name, code_sha256);
+    zip_source_t *src = zip_source_buffer_create(zip, len, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    int rc = -1;
+    uint64_t total = 0;
+    if (!z) {
+        zip_source_free(src);
+        aws_error_set(err, 400, "InvalidParameterValueException",
+                      "Could not unzip uploaded file. Please check your file, then try to upload "
+                      "again.");
+        goto out;
+    }
+    rmtree(dir);
+    if (mkdirs(dir) < 0) {
+        aws_error_set(err, 500, "ServiceException", "Cannot create the code directory %s.", dir);
+        goto close;
+    }
+    for (zip_int64_t i = 0; i < zip_get_num_entries(z, 0); i++) {
+        if (write_entry(z, i, dir, &total) < 0) {
+            aws_error_set(err, 400, "InvalidParameterValueException",
+                          total > LAMBDA_CODE_UNZIP_MAX
+                              ? "Unzipped size must be smaller than 262144000 bytes"
+                              : "Could not unzip uploaded file. Please check your file, then "
+                                "try to upload again.");
+            rmtree(dir);
+            goto close;
+        }
+    }
+    rc = 0;
+close:
+    zip_discard(z);
+out:
+    zip_error_fini(&ze);
+    free(dir);
+    return rc;
+}
+
+/* ---- the gateway hook --------------------------------------------------------------------- */
+
+/* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] -> its policy and tags. */
+static void resource_info(void *state, const char *arn, aws_resource_info_t *out)
+{
+    lambda_service_t *svc = state;
+    lambda_ref_t ref;
+    aws_error_t err;
+    free(svc->policy_scratch);
+    svc->policy_scratch = NULL;
+    memset(out, 0, sizeof(*out));
+    if (strncmp(arn, "arn:", 4) || lambda_ref_parse(arn, NULL, &ref, &err) < 0)
+        return;
+    lambda_fn_t *fn = lambda_fn_get(svc->reg, ref.account, ref.region, ref.name);
+    if (!fn)
+        return;
+    svc->policy_scratch = lambda_policy_render(fn, ref.qualifier);
+    out->policy = svc->policy_scratch;
+    for (size_t i = 0; i < fn->n_tags; i++)
+        svc->tags_scratch[i] = (iam_tag_t){fn->tag_keys[i], fn->tag_values[i]};
+    out->tags = svc->tags_scratch;
+    out->n_tags = fn->n_tags;
+}
+
+/* ---- life --------------------------------------------------------------------------------- */
+
+static int code_root_make(lambda_service_t *svc, char *errbuf, size_t errlen)
+{
+    if (svc->cfg.data_dir) {
+        size_t len = strlen(svc->cfg.data_dir) + 16;
+        svc->code_root = xmalloc(len);
+        snprintf(svc->code_root, len, "%s/lambda/code", svc->cfg.data_dir);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        size_t len = strlen(tmp ? tmp : "/tmp") + 32;
+        svc->code_root = xmalloc(len);
+        snprintf(svc->code_root, len, "%s/nagare-lambda-XXXXXX", tmp ? tmp : "/tmp");
+        svc->temporary = mkdtemp(svc->code_root) != NULL;
+        if (!svc->temporary) {
+            snprintf(errbuf, errlen, "lambda: cannot make a temporary code directory");
+            return -1;
+        }
+    }
+    if (mkdirs(svc->code_root) < 0) {
+        snprintf(errbuf, errlen, "lambda: cannot make %s: %s", svc->code_root, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+lambda_service_t *lambda_service_new(const lambda_service_config_t *cfg, char *errbuf,
+                                     size_t errlen)
+{
+    lambda_service_t *svc = xcalloc(1, sizeof(*svc));
+    svc->cfg = *cfg;
+    lambda_journal_t j = {svc, j_put, j_del};
+    svc->reg = lambda_reg_new(&j);
+    restore_t r = {svc->reg, 0, 0};
+    if (code_root_make(svc, errbuf, errlen) < 0)
+        goto fail;
+    if (store_kv_load(cfg->store, RECORD_KIND, restore_cb, &r) < 0) {
+        snprintf(errbuf, errlen, "lambda: cannot read the function records");
+        goto fail;
+    }
+    if (r.ok || r.bad)
+        log_info("lambda: restored %zu functions (%zu unreadable records skipped)", r.ok, r.bad);
+    svc->gateway = (aws_service_t){"lambda",        &model_lambda, lambda_actions, lambda_n_actions,
+                                   LAMBDA_MAX_BODY, svc,           resource_info};
+    return svc;
+fail:
+    lambda_service_free(svc);
+    return NULL;
+}
+
+void lambda_service_free(lambda_service_t *svc)
+{
+    if (!svc)
+        return;
+    if (svc->temporary)
+        rmtree(svc->code_root);
+    lambda_reg_free(svc->reg);
+    free(svc->code_root);
+    free(svc->policy_scratch);
+    free(svc);
+}
+
+const aws_service_t *lambda_service_gateway(lambda_service_t *svc)
+{
+    return &svc->gateway;
+}
+
+void lambda_service_set_exec(lambda_service_t *svc, lambda_exec_t *exec)
+{
+    svc->cfg.exec = exec;
+}
+
+lambda_reg_t *lambda_service_reg(lambda_service_t *svc)
+{
+    return svc->reg;
+}
+
+const lambda_service_config_t *lambda_service_config(const lambda_service_t *svc)
+{
+    return &svc->cfg;
+}

@@ -1,0 +1,58 @@
+/*
+ * service — Lambda as the gateway serves it: the action table (api.c) and
+ * the glue (service.c) that binds the pure function engine to the store
+ * (one kv record per function, restored at start-up), keeps the code
+ * directories (<data-dir>/lambda/code/ACCOUNT/REGION/NAME/<sha>; a temporary
+ * directory removed at exit in in-memory mode), unpacks zips, and answers
+ * authorization's resource_info with a function's resource policy and tags.
+ */
+#ifndef NAGARE_LAMBDA_SERVICE_H
+#define NAGARE_LAMBDA_SERVICE_H
+
+#include "aws/gateway.h"
+#include "iam/authz.h"
+#include "iam/directory.h"
+#include "lambda/exec.h"
+#include "lambda/function.h"
+#include "store/store.h"
+
+typedef struct lambda_service lambda_service_t;
+
+typedef struct lambda_service_config {
+    store_t *store;       /* borrowed; may be in-memory */
+    const char *data_dir; /* NULL: in memory (code in a temporary directory) */
+    iam_dir_t *dir;       /* roles: existence and trust policy */
+    iam_authz_t *authz;   /* iam:PassRole decisions */
+    bool enforce_iam;     /* false with --no-iam */
+    lambda_exec_t *exec;  /* where invocations run; NULL: not available */
+} lambda_service_config_t;
+
+/* The Lambda service; restores every function from the store first. NULL
+ * with errbuf when the store cannot be read or the code directory made. */
+lambda_service_t *lambda_service_new(const lambda_service_config_t *cfg, char *errbuf,
+                                     size_t errlen);
+/* Removes the temporary code directory (in-memory mode) and frees svc. */
+void lambda_service_free(lambda_service_t *svc);
+/* The gateway registration (borrowed from svc). */
+const aws_service_t *lambda_service_gateway(lambda_service_t *svc);
+/* Sets the executor (after both exist). */
+void lambda_service_set_exec(lambda_service_t *svc, lambda_exec_t *exec);
+
+/* For api.c. */
+lambda_reg_t *lambda_service_reg(lambda_service_t *svc);
+const lambda_service_config_t *lambda_service_config(const lambda_service_t *svc);
+/* The directory holding fn's code of the given sha (a new string). */
+char *lambda_service_code_dir(const lambda_service_t *svc, const char *account, const char *region,
+                              const char *name, const char *code_sha256);
+/* Unpacks a zip (len bytes) into the code directory for (account, region,
+ * name, sha), replacing what was there. 0, or -1 with err
+ * (InvalidParameterValueException for a zip that cannot be read or unpacks
+ * beyond 250 MB). */
+int lambda_service_unzip(const lambda_service_t *svc, const char *account, const char *region,
+                         const char *name, const char *code_sha256, const void *zip, size_t len,
+                         aws_error_t *err);
+
+extern const aws_action_t lambda_actions[];
+extern const size_t lambda_n_actions;
+
+#endif
