@@ -14,6 +14,9 @@
 #      enforce-query test_iam_enforce.py under /usr/bin/python3 (SQS over query)
 #      lambda-current test_lambda_api.py under `python3` (Lambda, REST-JSON)
 #      lambda-debian  test_lambda_api.py under /usr/bin/python3
+#      invoke-current test_lambda_invoke.py under `python3`: functions run (python,
+#                     node, provided bash+curl and C), errors, timeouts, roles
+#      invoke-debian  test_lambda_invoke.py under /usr/bin/python3
 # 3. Starts `BINARY serve --no-iam` and runs noiam_check.py.
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
@@ -126,6 +129,11 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     run_suite enforce-query "$ENFORCE_PAT" /usr/bin/python3 test_iam_enforce.py
     run_suite lambda-current "$LAMBDA_PAT" python3 test_lambda_api.py
     run_suite lambda-debian "$LAMBDA_PAT" /usr/bin/python3 test_lambda_api.py
+    INVOKE_PAT='s/^test_lambda_invoke\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+    export NAGARE_BUILD
+    NAGARE_BUILD=$(dirname "$BIN")
+    run_suite invoke-current "$INVOKE_PAT" python3 test_lambda_invoke.py
+    run_suite invoke-debian "$INVOKE_PAT" /usr/bin/python3 test_lambda_invoke.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then

@@ -1,0 +1,243 @@
+"""Lambda functions run by nagare, invoked through real boto3 clients.
+
+Every runtime (python, nodejs, provided with AWS's bash+curl tutorial
+bootstrap, provided with the C runtime library's echo example), errors,
+timeouts, LogType Tail, reserved concurrency, and the seed's pattern ①: a
+function whose execution role lacks sqs:SendMessage fails with AWS's
+AccessDenied, and succeeds once the role has it.
+
+Runs under `python3` (boto3 1.43) and Debian's `/usr/bin/python3` (boto3
+1.26): Lambda is REST-JSON on both.  The functions themselves use the
+machine's `python3` and `node`.  Environment: NAGARE_ENDPOINT, and
+NAGARE_BUILD (default ../../build) for the C example.
+"""
+
+import base64
+import io
+import json
+import os
+import sys
+import threading
+import unittest
+import uuid
+import zipfile
+
+import boto3
+from botocore.exceptions import ClientError
+
+from nagare_client import client, iam_client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("NAGARE_BUILD", os.path.join(HERE, "..", "..", "build"))
+RUN = uuid.uuid4().hex[:8]
+TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+_seq = [0]
+
+
+def uniq(prefix):
+    _seq[0] += 1
+    return "%s-%s-%d" % (prefix, RUN, _seq[0])
+
+
+def zip_of(files):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for name, (text, mode) in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            z.writestr(info, text)
+    return b.getvalue()
+
+
+PY = zip_of({"app.py": ("""
+import json, os, time
+import boto3
+
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("queue"):
+        r = boto3.client("sqs").send_message(QueueUrl=event["queue"], MessageBody="from lambda")
+        return {"sent": r["MessageId"]}
+    print("hello from python")
+    return {"echo": event, "fn": context.function_name, "arn": context.invoked_function_arn,
+            "left": context.get_remaining_time_in_millis() > 0,
+            "region": os.environ["AWS_REGION"], "key": os.environ["AWS_ACCESS_KEY_ID"][:4]}
+""", 0o644)})
+
+NODE = zip_of({"index.js": ("""
+exports.handler = async (event, context) => {
+  if (event.fail) throw new TypeError("node failed");
+  console.log("hello from node");
+  return { echo: event, left: context.getRemainingTimeInMillis() > 0 };
+};
+""", 0o644)})
+
+# AWS's custom-runtime tutorial (docs: runtimes-walkthrough), bootstrap and function.sh.
+TUTORIAL = zip_of({
+    "bootstrap": ("""#!/bin/sh
+
+set -euo pipefail
+
+# Initialization - load function handler
+source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
+
+# Processing
+while true
+do
+  HEADERS="$(mktemp)"
+  # Get an event. The HTTP request will block until one is received
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+
+  # Extract request ID by scraping response headers received above
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+
+  # Run the handler function from the script
+  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
+
+  # Send the response
+  curl "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response"  -d "$RESPONSE"
+done
+""", 0o755),
+    "function.sh": ("""function handler () {
+  EVENT_DATA=$1
+  echo "$EVENT_DATA" 1>&2;
+  RESPONSE="Echoing request: '$EVENT_DATA'"
+
+  echo $RESPONSE
+}
+""", 0o644),
+})
+
+
+class InvokeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lam = client("lambda", read_timeout=120)
+        cls.iam = iam_client()
+        cls.sqs = client("sqs")
+        cls.role_name = uniq("exec")
+        cls.role = cls.iam.create_role(RoleName=cls.role_name,
+                                       AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+
+    def function(self, code, runtime="python3.12", handler="app.handler", **kw):
+        name = uniq("fn")
+        self.lam.create_function(FunctionName=name, Runtime=runtime, Role=self.role,
+                                 Handler=handler, Code={"ZipFile": code}, **kw)
+        self.addCleanup(self.lam.delete_function, FunctionName=name)
+        return name
+
+    def invoke(self, name, payload, **kw):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(payload), **kw)
+        return r, json.loads(r["Payload"].read() or b"null")
+
+    def test_python(self):
+        name = self.function(PY)
+        r, out = self.invoke(name, {"a": 1}, LogType="Tail")
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        self.assertEqual(out["echo"], {"a": 1})
+        self.assertEqual(out["fn"], name)
+        self.assertTrue(out["arn"].endswith(":function:" + name))
+        self.assertEqual((out["left"], out["region"], out["key"]), (True, "us-east-1", "ASIA"))
+        log = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("hello from python", log)
+        self.assertIn("REPORT RequestId:", log)
+
+    def test_python_error_and_timeout(self):
+        name = self.function(PY, Timeout=1)
+        r, out = self.invoke(name, {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((out["errorType"], out["errorMessage"]), ("ValueError", "asked to fail"))
+        self.assertIsInstance(out["stackTrace"], list)
+        r, out = self.invoke(name, {"sleep": 3})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("Task timed out after 1.00 seconds", out["errorMessage"])
+        # The next invocation gets a fresh instance and works.
+        r, out = self.invoke(name, {"b": 2})
+        self.assertEqual(out["echo"], {"b": 2})
+
+    def test_nodejs(self):
+        name = self.function(NODE, runtime="nodejs20.x", handler="index.handler")
+        r, out = self.invoke(name, {"n": 1})
+        self.assertEqual(out, {"echo": {"n": 1}, "left": True})
+        r, out = self.invoke(name, {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual((out["errorType"], out["errorMessage"]), ("TypeError", "node failed"))
+
+    def test_tutorial_bootstrap_runs_unchanged(self):
+        name = self.function(TUTORIAL, runtime="provided.al2023", handler="function.handler")
+        r = self.lam.invoke(FunctionName=name, Payload=b'{"text":"Hello"}')
+        self.assertEqual(r["Payload"].read(), b"Echoing request: '{\"text\":\"Hello\"}'")
+
+    def test_c_runtime_example(self):
+        with open(os.path.join(BUILD, "lambda-echo"), "rb") as f:
+            echo = f.read()
+        name = self.function(zip_of({"bootstrap": (echo, 0o755)}), runtime="provided.al2023",
+                             handler="unused")
+        r, out = self.invoke(name, {"c": [1, 2]})
+        self.assertEqual(out, {"c": [1, 2]})
+
+    def test_execution_role_decides_what_the_function_may_do(self):
+        q = self.sqs.create_queue(QueueName=uniq("out"))["QueueUrl"]
+        self.addCleanup(self.sqs.delete_queue, QueueUrl=q)
+        name = self.function(PY)
+        r, out = self.invoke(name, {"queue": q})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("AccessDenied", out["errorMessage"])
+        self.assertIn("assumed-role/%s/%s is not authorized to perform: sqs:SendMessage"
+                      % (self.role_name, name), out["errorMessage"])
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}
+        self.iam.put_role_policy(RoleName=self.role_name, PolicyName="send",
+                                 PolicyDocument=json.dumps(policy))
+        self.addCleanup(self.iam.delete_role_policy, RoleName=self.role_name, PolicyName="send")
+        r, out = self.invoke(name, {"queue": q})
+        self.assertNotIn("FunctionError", r)
+        got = self.sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1)["Messages"]
+        self.assertEqual(got[0]["MessageId"], out["sent"])
+
+    def test_reserved_concurrency_throttles(self):
+        name = self.function(PY)
+        self.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        with self.assertRaises(ClientError) as cm:
+            self.invoke(name, {})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "TooManyRequestsException")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 429)
+        self.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+        results, errors = [], []
+
+        def call():
+            try:
+                results.append(self.invoke(name, {"sleep": 1})[0]["StatusCode"])
+            except ClientError as e:
+                errors.append(e.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertIn(200, results)
+        self.assertIn("TooManyRequestsException", errors)
+
+
+def main():
+    print("test_lambda_invoke: python %s, boto3 %s" % (sys.version.split()[0], boto3.__version__),
+          flush=True)
+    prog = unittest.main(module=__name__, verbosity=2, exit=False)
+    r = prog.result
+    failed = {getattr(c, "test_case", c).id() for c, _ in r.failures + r.errors}
+    passed = r.testsRun - len(failed) - len(r.skipped)
+    print("test_lambda_invoke[boto%s]: %d passed, %d failed, %d skipped"
+          % (boto3.__version__, passed, len(failed), len(r.skipped)))
+    sys.exit(1 if failed or r.testsRun == 0 else 0)
+
+
+if __name__ == "__main__":
+    main()
