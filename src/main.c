@@ -1,5 +1,5 @@
 /*
- * main — the nagare command line: serve, bench, version.
+ * main — the nagare command line: serve, logs, bench, version.
  *
  * `nagare serve` wires the parts together on one libuv loop: the store (its
  * own thread), the services, the gateway (the one request path) and the HTTP
@@ -17,6 +17,8 @@
 #include "iam/bind.h"
 #include "iam/service.h"
 #include "iam/sts.h"
+#include "logs/cli.h"
+#include "logs/service.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -50,6 +52,7 @@ typedef struct server {
     iam_binding_t *binding;
     sqs_service_t *sqs;
     iam_service_t *iam;
+    logs_service_t *logs;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -63,6 +66,7 @@ static void usage(FILE *f)
                "                    [--account 000000000000] [--root-key ID:SECRET] "
                "[--no-iam]\n"
                "                    [--account-key ACCOUNT:KEYID:SECRET]...\n"
+               "       nagare logs <function> [-f] [--endpoint URL] [--region REGION]\n"
                "       nagare bench --help\n"
                "       nagare version\n");
 }
@@ -251,11 +255,17 @@ static int serve_start(server_t *s)
         iam_dir_add_account(dir, iam_identity_account(s->ids, i));
     s->binding = iam_bind(dir, s->ids, s->authz);
     s->sts = iam_sts_new(s->ids, dir, s->authz);
+    s->logs = logs_service_new(s->loop, s->store, s->authz, err, sizeof(err));
+    if (!s->logs) {
+        fprintf(stderr, "nagare: cannot restore CloudWatch Logs state: %s\n", err);
+        return -1;
+    }
     aws_gateway_config_t gcfg = {s->loop, s->ids, s->authz, s->store, s->opts.iam};
     s->gw = aws_gateway_new(&gcfg);
     aws_gateway_add_service(s->gw, sqs_service_gateway(s->sqs));
     aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
+    aws_gateway_add_service(s->gw, logs_service_gateway(s->logs));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -295,7 +305,8 @@ static int cmd_serve(int argc, char **argv)
     fflush(stdout);
     uv_run(s.loop, UV_RUN_DEFAULT);
     aws_gateway_free(s.gw);
-    store_close(s.store); /* commits what is pending; its handles close on the loop */
+    logs_service_free(s.logs); /* its timer closes on the next run */
+    store_close(s.store);      /* commits what is pending; its handles close on the loop */
     uv_run(s.loop, UV_RUN_DEFAULT);
     iam_sts_free(s.sts);
     iam_authz_free(s.authz);
@@ -316,6 +327,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "serve"))
         return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "logs"))
+        return logs_cli_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench"))
         return bench_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

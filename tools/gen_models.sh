@@ -10,3 +10,6 @@ tools/gen_model.py sqs "$(first "$NEW"/sqs/2012-11-05)" "$(first "$OLD"/sqs/2012
 tools/gen_model.py sts "$(first "$NEW"/sts/2011-06-15)" "$(first "$OLD"/sts/2011-06-15)" > src/aws/model_sts.c
 # IAM is query protocol in both; the older model only adds hints the newer one lacks.
 tools/gen_model.py iam "$(first "$NEW"/iam/2010-05-08)" "$(first "$OLD"/iam/2010-05-08)" > src/aws/model_iam.c
+# CloudWatch Logs: AWS JSON 1.1 only; the current model is the reference.
+tools/gen_model.py logs "$(first "$NEW"/logs/2014-03-28)" > src/aws/model_logs.c
+# (every generated table is then laid out by `make format`)

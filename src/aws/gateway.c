@@ -293,8 +293,11 @@ static void respond(aws_call_t *c)
     buf_reserve(&body, 4096); /* a ReceiveMessage of ten small messages fits */
     h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
     if (c->proto == AWS_PROTO_JSON) {
-        static const char ct[] = "application/x-amz-json-1.0";
-        h[nh++] = (http_header_t){"Content-Type", 12, ct, sizeof(ct) - 1};
+        /* The model's JSON version: SQS speaks 1.0, CloudWatch Logs 1.1. */
+        const char *ct = m && m->json_version && !strcmp(m->json_version, "1.1")
+                             ? "application/x-amz-json-1.1"
+                             : "application/x-amz-json-1.0";
+        h[nh++] = (http_header_t){"Content-Type", 12, ct, 26};
         if (failed) {
             codec_json_error(m, &c->err, &body, qerr, sizeof(qerr));
             h[nh++] = (http_header_t){"x-amzn-query-error", 18, qerr, strlen(qerr)};
