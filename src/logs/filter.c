@@ -9,6 +9,7 @@
  */
 #include "logs/filter.h"
 
+#include "base/buf.h"
 #include "base/xalloc.h"
 
 #include <regex.h>
@@ -71,9 +72,60 @@ static void read_bare(const char *p, size_t len, size_t *pos, term_t *out)
     *pos = i;
 }
 
+/* AWS's regex subset ("Supported regular expressions (regex) syntax"): letters,
+ * digits, the symbols : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \\ *
+ * + . only; no groups. Two quantifiers in a row are refused too: nothing in
+ * AWS's syntax needs them, and glibc's regcomp expands "a{99}{99}" (or a long
+ * run of '+') into a tree whose size multiplies. */
+static bool regex_allowed(const char *p, size_t len)
+{
+    static const char ok[] = ":_#=@/;,-^$?[]{}|\\*+.";
+    bool quantified = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        bool q = ch == '*' || ch == '+' || ch == '?' || ch == '{';
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch && strchr(ok, ch))))
+            return false;
+        if (q && quantified)
+            return false;
+        if (ch == '{')
+            while (i + 1 < len && p[i] != '}')
+                i++;
+        if (ch == '\\' && i + 1 < len)
+            i++; /* an escaped character is a literal */
+        quantified = q;
+    }
+    return true;
+}
+
+/* The POSIX extended form of an AWS regex: \d and \D, which ERE lacks, become
+ * bracket expressions (\w, \s and their negations are GNU extensions). */
+static char *regex_posix(const char *p, size_t len)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\\' && i + 1 < len && (p[i + 1] == 'd' || p[i + 1] == 'D')) {
+            buf_puts(&b, p[++i] == 'd' ? "[0-9]" : "[^0-9]");
+            continue;
+        }
+        buf_putc(&b, p[i]);
+    }
+    size_t n;
+    return buf_steal(&b, &n);
+}
+
 static int parse_regex(logs_filter_t *f, const char *p, size_t len, char *err, size_t errlen)
 {
-    char *src = xstrndup(p + 1, len - 2);
+    if (!regex_allowed(p + 1, len - 2)) {
+        snprintf(err, errlen,
+                 "Invalid regular expression in filter pattern: only letters, digits, the "
+                 "symbols :_#=@/;,- and the operators ^$?[]{}|\\*+. are supported, without "
+                 "groups or repeated quantifiers.");
+        return -1;
+    }
+    char *src = regex_posix(p + 1, len - 2);
     int rc = regcomp(&f->re, src, REG_EXTENDED | REG_NOSUB);
     free(src);
     if (rc != 0) {

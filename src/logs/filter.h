@@ -10,7 +10,8 @@
  *   "Internal Error"    a quoted phrase, matched as is (\" and \\ escape)
  *   ?ERROR ?WARN        any of the ?-terms occurs (OR)
  *   ERROR -Exiting      a -term must not occur
- *   %ERR(OR)?[0-9]+%    a regular expression (POSIX extended, as regcomp knows it)
+ *   %ERR[O]?R?-\d+%     a regular expression in AWS's subset (letters, digits,
+ *                       :_#=@/;,- and ^$?[]{}|\*+.; no groups), run by regcomp
  *   "" or empty         every event
  *
  * JSON ({ $.x = ... }) and space-delimited ([a, b, ...]) patterns are not
