@@ -246,7 +246,13 @@ static int authorize(aws_call_t *c)
     log_debug("authorize %s %s %s: %s", c->principal.arn, c->action->iam_action, c->resource,
               d.reason);
     if (!d.allowed) {
-        aws_error_set(&c->err, 403, "AccessDenied", "%s", msg.data);
+        /* JSON services whose model names the error (CloudWatch Logs) answer
+         * AccessDeniedException; SQS, IAM and STS answer AccessDenied. */
+        aws_error_set(&c->err, 403,
+                      model_error_find(c->svc->model, "AccessDeniedException")
+                          ? "AccessDeniedException"
+                          : "AccessDenied",
+                      "%s", msg.data);
         goto out;
     }
     rc = 0;
