@@ -118,6 +118,10 @@ static char *regex_posix(const char *p, size_t len)
 
 static int parse_regex(logs_filter_t *f, const char *p, size_t len, char *err, size_t errlen)
 {
+    if (len == 2) {
+        snprintf(err, errlen, "Invalid regular expression in filter pattern: it is empty.");
+        return -1;
+    }
     if (!regex_allowed(p + 1, len - 2)) {
         snprintf(err, errlen,
                  "Invalid regular expression in filter pattern: only letters, digits, the "

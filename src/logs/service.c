@@ -34,38 +34,36 @@ struct logs_service {
 
 /* ---- journal → store ------------------------------------------------------- */
 
-static void id_key(uint64_t id, char out[24])
+/* A group's or stream's kv row: (kind, zero-padded id). blob NULL deletes it. */
+static void kv_row(store_t *st, const char *kind, uint64_t id, const void *blob, size_t len)
 {
-    snprintf(out, 24, "%020" PRIu64, id);
+    char k[24];
+    snprintf(k, sizeof(k), "%020" PRIu64, id);
+    if (blob)
+        store_kv_put(st, kind, k, blob, len);
+    else
+        store_kv_delete(st, kind, k);
 }
 
 static void j_group_put(void *ud, uint64_t id, const void *blob, size_t len)
 {
-    char k[24];
-    id_key(id, k);
-    store_kv_put(ud, KV_GROUP, k, blob, len);
+    kv_row(ud, KV_GROUP, id, blob ? blob : "", len);
 }
 
 static void j_group_delete(void *ud, uint64_t id)
 {
-    char k[24];
-    id_key(id, k);
-    store_kv_delete(ud, KV_GROUP, k);
+    kv_row(ud, KV_GROUP, id, NULL, 0);
     store_log_group_purge(ud, id);
 }
 
 static void j_stream_put(void *ud, uint64_t id, const void *blob, size_t len)
 {
-    char k[24];
-    id_key(id, k);
-    store_kv_put(ud, KV_STREAM, k, blob, len);
+    kv_row(ud, KV_STREAM, id, blob ? blob : "", len);
 }
 
 static void j_stream_delete(void *ud, uint64_t id)
 {
-    char k[24];
-    id_key(id, k);
-    store_kv_delete(ud, KV_STREAM, k);
+    kv_row(ud, KV_STREAM, id, NULL, 0);
     store_log_stream_purge(ud, id);
 }
 
