@@ -98,12 +98,26 @@ static logs_group_t *group_of(aws_call_t *c)
 
 /* ---- resources --------------------------------------------------------------- */
 
+/* The group an action's ARN names. A request that names none (both members
+ * are optional in the current model) is authorized on every group of the
+ * account, then refused by its handler: a caller without logs permissions
+ * learns nothing, one with them gets AWS's InvalidParameterException. */
+static int arn_group(aws_call_t *c, char *name, size_t cap)
+{
+    if (!in_str(c, "logGroupName") && !in_str(c, "logGroupIdentifier")) {
+        snprintf(name, cap, "*");
+        return 0;
+    }
+    return group_name(c, name, cap);
+}
+
 static int res_group(aws_call_t *c, buf_t *arn)
 {
     char name[LOGS_NAME_MAX + 8];
-    if (group_name(c, name, sizeof(name)) < 0)
+    if (arn_group(c, name, sizeof(name)) < 0)
         return -1;
-    buf_printf(arn, "arn:aws:logs:%s:%s:log-group:%s:*", c->region, c->principal.account, name);
+    buf_printf(arn, "arn:aws:logs:%s:%s:log-group:%s%s", c->region, c->principal.account, name,
+               strcmp(name, "*") ? ":*" : "");
     return 0;
 }
 
@@ -111,7 +125,7 @@ static int res_stream(aws_call_t *c, buf_t *arn)
 {
     char name[LOGS_NAME_MAX + 8];
     const char *stream = in_str(c, "logStreamName");
-    if (group_name(c, name, sizeof(name)) < 0)
+    if (arn_group(c, name, sizeof(name)) < 0)
         return -1;
     buf_printf(arn, "arn:aws:logs:%s:%s:log-group:%s:log-stream:%s", c->region,
                c->principal.account, name, stream ? stream : "");
