@@ -668,7 +668,7 @@ int logs_events_get(const logs_stream_t *s, const logs_get_req_t *req, int64_t n
             if ((bytes += s->events[x - 1].len + LOGS_EVENT_OVERHEAD) > LOGS_RESPONSE_BYTES)
                 i = x;
     }
-    out->events = s->events + i;
+    out->events = s->n ? s->events + i : NULL; /* an empty stream has no array */
     out->n = j - i;
     if (out->n) {
         token_write('f', key_of(&s->events[j - 1]), out->forward);
