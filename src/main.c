@@ -1,5 +1,5 @@
 /*
- * main — the nagare command line: serve, bench, version.
+ * main — the nagare command line: serve, logs, bench, version.
  *
  * `nagare serve` wires the parts together on one libuv loop: the store (its
  * own thread), the services, the gateway (the one request path) and the HTTP
@@ -18,6 +18,8 @@
 #include "iam/sts.h"
 #include "lambda/exec.h"
 #include "lambda/service.h"
+#include "logs/cli.h"
+#include "logs/service.h"
 #include "sqs/service.h"
 #include "store/store.h"
 
@@ -56,6 +58,7 @@ typedef struct server {
     iam_service_t *iam;
     lambda_service_t *lambda;
     lambda_exec_t *exec;
+    logs_service_t *logs;
     aws_gateway_t *gw;
     http_server_t *http;
     uv_signal_t sigint, sigterm;
@@ -70,6 +73,7 @@ static void usage(FILE *f)
                "[--no-iam]\n"
                "                    [--account-key ACCOUNT:KEYID:SECRET]... [--runtimes-dir DIR]\n"
                "                    [--max-concurrency 1000]\n"
+               "       nagare logs <function> [-f] [--endpoint URL] [--region REGION]\n"
                "       nagare bench --help\n"
                "       nagare version\n");
 }
@@ -277,7 +281,8 @@ static int exec_start(server_t *s, iam_dir_t *dir)
                                  .ids = s->ids,
                                  .dir = dir,
                                  .runtimes_dir = runtimes,
-                                 .max_concurrency = s->opts.max_concurrency};
+                                 .max_concurrency = s->opts.max_concurrency,
+                                 .sink = logs_service_sink(s->logs)};
     s->exec = lambda_exec_new(s->loop, &ecfg);
     if (!s->exec) {
         fprintf(stderr, "nagare: cannot start the Lambda executor\n");
@@ -318,6 +323,11 @@ static int serve_start(server_t *s)
         iam_dir_add_account(dir, iam_identity_account(s->ids, i));
     s->binding = iam_bind(dir, s->ids, s->authz);
     s->sts = iam_sts_new(s->ids, dir, s->authz);
+    s->logs = logs_service_new(s->loop, s->store, s->authz, err, sizeof(err));
+    if (!s->logs) {
+        fprintf(stderr, "nagare: cannot restore CloudWatch Logs state: %s\n", err);
+        return -1;
+    }
     lambda_service_config_t lcfg = {s->store, s->opts.data_dir, dir, s->authz, s->opts.iam, NULL};
     s->lambda = lambda_service_new(&lcfg, err, sizeof(err));
     if (!s->lambda) {
@@ -330,6 +340,7 @@ static int serve_start(server_t *s)
     aws_gateway_add_service(s->gw, iam_service_gateway(s->iam));
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
     aws_gateway_add_service(s->gw, lambda_service_gateway(s->lambda));
+    aws_gateway_add_service(s->gw, logs_service_gateway(s->logs));
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,
@@ -371,7 +382,8 @@ static int cmd_serve(int argc, char **argv)
     fflush(stdout);
     uv_run(s.loop, UV_RUN_DEFAULT);
     aws_gateway_free(s.gw);
-    store_close(s.store); /* commits what is pending; its handles close on the loop */
+    logs_service_free(s.logs); /* its timer closes on the next run */
+    store_close(s.store);      /* commits what is pending; its handles close on the loop */
     uv_run(s.loop, UV_RUN_DEFAULT);
     iam_sts_free(s.sts);
     iam_authz_free(s.authz);
@@ -393,6 +405,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "serve"))
         return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "logs"))
+        return logs_cli_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench"))
         return bench_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -12,4 +12,6 @@ tools/gen_model.py sts "$(first "$NEW"/sts/2011-06-15)" "$(first "$OLD"/sts/2011
 tools/gen_model.py iam "$(first "$NEW"/iam/2010-05-08)" "$(first "$OLD"/iam/2010-05-08)" > src/aws/model_iam.c
 # Lambda is REST-JSON; the current model alone (routes, locations, payloads).
 tools/gen_model.py lambda "$(first "$NEW"/lambda/2015-03-31)" > src/aws/model_lambda.c
+# CloudWatch Logs: AWS JSON 1.1 only; the current model is the reference.
+tools/gen_model.py logs "$(first "$NEW"/logs/2014-03-28)" > src/aws/model_logs.c
 clang-format -i src/aws/model_*.c

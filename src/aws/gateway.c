@@ -278,9 +278,14 @@ static int authorize(aws_call_t *c)
     log_debug("authorize %s %s %s: %s", c->principal.arn, c->action->iam_action, c->resource,
               d.reason);
     if (!d.allowed) {
-        /* Lambda (REST-JSON) names it AccessDeniedException */
+        /* REST-JSON (Lambda) and JSON services whose model names the error
+         * (CloudWatch Logs) answer AccessDeniedException; SQS, IAM and STS
+         * answer AccessDenied. */
         aws_error_set(&c->err, 403,
-                      c->proto == AWS_PROTO_RESTJSON ? "AccessDeniedException" : "AccessDenied",
+                      c->proto == AWS_PROTO_RESTJSON ||
+                              model_error_find(c->svc->model, "AccessDeniedException")
+                          ? "AccessDeniedException"
+                          : "AccessDenied",
                       "%s", msg.data);
         goto out;
     }
@@ -359,8 +364,11 @@ static void respond(aws_call_t *c)
     }
     h[nh++] = (http_header_t){"x-amzn-RequestId", 16, c->request_id, 36};
     if (c->proto == AWS_PROTO_JSON) {
-        static const char ct[] = "application/x-amz-json-1.0";
-        h[nh++] = (http_header_t){"Content-Type", 12, ct, sizeof(ct) - 1};
+        /* The model's JSON version: SQS speaks 1.0, CloudWatch Logs 1.1. */
+        const char *ct = m && m->json_version && !strcmp(m->json_version, "1.1")
+                             ? "application/x-amz-json-1.1"
+                             : "application/x-amz-json-1.0";
+        h[nh++] = (http_header_t){"Content-Type", 12, ct, 26};
         if (failed) {
             codec_json_error(m, &c->err, &body, qerr, sizeof(qerr));
             h[nh++] = (http_header_t){"x-amzn-query-error", 18, qerr, strlen(qerr)};

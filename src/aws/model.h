@@ -89,6 +89,7 @@ extern const model_service_t model_sqs;
 extern const model_service_t model_sts;
 extern const model_service_t model_iam;
 extern const model_service_t model_lambda;
+extern const model_service_t model_logs;
 
 /* The operation named name (len bytes), or NULL. */
 const model_op_t *model_op_find(const model_service_t *svc, const char *name, size_t len);

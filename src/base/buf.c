@@ -39,6 +39,7 @@ static int reserve(buf_t *b, size_t extra)
     while (cap < need)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
+    b->data[b->len] = '\0'; /* a first reservation must read as "" too (buf_steal of nothing) */
     b->cap = cap;
     return 0;
 }

@@ -25,10 +25,12 @@
  * bounds the WAL.
  *
  * Ops bind one shared parameter numbering (?1 id or seq, ?2 queue id or max
- * seq, ?3 blob, ?4-?6 message state, ?7 kind, ?8 key), so one binder and a
- * table of SQL text per op type do all the writing. Runs of message puts or
- * deletes (a SendMessageBatch, a DeleteMessageBatch) are written by one
- * multi-row statement each, up to RUN_MAX rows: a statement's step, reset
+ * seq, ?3 blob, ?4-?6 message state, ?7 kind, ?8 key, ?9 a second id), so one
+ * binder and a table of SQL text per op type do all the writing. Log events
+ * use ?1 seq, ?2 stream id, ?9 group id, ?3 the message, and the state's
+ * first and last fields (?4 timestamp, ?6 ingestion time). Runs of message
+ * puts or deletes (a SendMessageBatch, a DeleteMessageBatch) are written by
+ * one multi-row statement each, up to RUN_MAX rows: a statement's step, reset
  * and bindings cost about as much as the row it writes.
  */
 #include "store/store.h"
@@ -46,7 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION   1
+#define SCHEMA_VERSION   2     /* 2: log_events */
 #define SPARE_MAX        2     /* recycled batches kept */
 #define KEEP_OPS_MAX     65536 /* larger op arrays are freed on recycle */
 #define NO_OP            UINT32_MAX
@@ -64,6 +66,10 @@ enum op_type {
     OP_MSG_DELETE,
     OP_KV_PUT,
     OP_KV_DELETE,
+    OP_LOG_PUT,
+    OP_LOG_GROUP_PURGE,
+    OP_LOG_STREAM_PURGE,
+    OP_LOG_EXPIRE,
     OP_COUNT
 };
 
@@ -82,6 +88,12 @@ static const char *const op_sql[OP_COUNT][2] = {
     [OP_MSG_DELETE] = {"DELETE FROM messages WHERE seq = ?1", NULL},
     [OP_KV_PUT] = {"INSERT OR REPLACE INTO kv(kind, key, blob) VALUES(?7, ?8, ?3)", NULL},
     [OP_KV_DELETE] = {"DELETE FROM kv WHERE kind = ?7 AND key = ?8", NULL},
+    [OP_LOG_PUT] = {"INSERT OR REPLACE INTO log_events(seq, stream_id, group_id, ts, ingest,"
+                    " message) VALUES(?1, ?2, ?9, ?4, ?6, ?3)",
+                    NULL},
+    [OP_LOG_GROUP_PURGE] = {"DELETE FROM log_events WHERE group_id = ?1", NULL},
+    [OP_LOG_STREAM_PURGE] = {"DELETE FROM log_events WHERE stream_id = ?1", NULL},
+    [OP_LOG_EXPIRE] = {"DELETE FROM log_events WHERE group_id = ?1 AND ts < ?4", NULL},
 };
 
 static const char schema_sql[] =
@@ -89,12 +101,17 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY, queue_id INTEGER,"
     " blob BLOB, visible_at INTEGER, receive_count INTEGER, first_receive INTEGER);"
     "CREATE INDEX IF NOT EXISTS messages_queue ON messages(queue_id);"
-    "CREATE TABLE IF NOT EXISTS kv(kind TEXT, key TEXT, blob BLOB, PRIMARY KEY(kind, key));";
+    "CREATE TABLE IF NOT EXISTS kv(kind TEXT, key TEXT, blob BLOB, PRIMARY KEY(kind, key));"
+    "CREATE TABLE IF NOT EXISTS log_events(seq INTEGER PRIMARY KEY, stream_id INTEGER,"
+    " group_id INTEGER, ts INTEGER, ingest INTEGER, message BLOB);"
+    "CREATE INDEX IF NOT EXISTS log_events_group ON log_events(group_id, ts);"
+    "CREATE INDEX IF NOT EXISTS log_events_stream ON log_events(stream_id);";
 
 typedef struct op {
     uint8_t type;
     uint64_t id;  /* queue id, or seq for message ops */
-    uint64_t arg; /* queue id of a message, or max seq of a purge */
+    uint64_t arg; /* queue id of a message, or max seq of a purge; a log event's stream */
+    uint64_t id2; /* a log event's group id */
     store_msg_state_t state;
     char *mem;        /* owned copy: the blob, or kind\0key\0blob; freed after commit */
     const char *key;  /* kv ops: inside mem (kind is mem itself) */
@@ -306,6 +323,9 @@ static int op_bind(sqlite3_stmt *s, const op_t *op)
             break;
         case 8:
             rc = sqlite3_bind_text(s, i, op->key, -1, SQLITE_STATIC);
+            break;
+        case 9:
+            rc = sqlite3_bind_int64(s, i, int_of(op->id2));
             break;
         default:
             rc = SQLITE_RANGE;
@@ -1121,6 +1141,36 @@ void store_kv_delete(store_t *st, const char *kind, const char *key)
     op->key = op->mem + kl;
 }
 
+void store_log_put(store_t *st, const store_log_event_t *ev)
+{
+    if (!st->db)
+        return;
+    op_t *op = op_add(st, OP_LOG_PUT, ev->seq);
+    op->arg = ev->stream_id;
+    op->id2 = ev->group_id;
+    op->state.visible_at_ms = ev->ts;
+    op->state.first_receive_ms = ev->ingest;
+    op_blob_copy(op, ev->message, ev->len);
+}
+
+void store_log_group_purge(store_t *st, uint64_t group_id)
+{
+    if (st->db)
+        op_add(st, OP_LOG_GROUP_PURGE, group_id);
+}
+
+void store_log_stream_purge(store_t *st, uint64_t stream_id)
+{
+    if (st->db)
+        op_add(st, OP_LOG_STREAM_PURGE, stream_id);
+}
+
+void store_log_expire(store_t *st, uint64_t group_id, int64_t before_ts)
+{
+    if (st->db)
+        op_add(st, OP_LOG_EXPIRE, group_id)->state.visible_at_ms = before_ts;
+}
+
 void store_when_durable(store_t *st, void (*cb)(void *ud, int status), void *ud)
 {
     batch_t *b = st->cur;
@@ -1210,6 +1260,32 @@ int store_kv_load(store_t *st, const char *kind,
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         log_warn("store: kv load of %s: %s", kind, sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_log_load(store_t *st, int (*cb)(void *ud, const store_log_event_t *ev), void *ud)
+{
+    if (!st->db)
+        return 0;
+    store_quiesce(st);
+    sqlite3_stmt *s = prepare(st->db, "SELECT seq, stream_id, group_id, ts, ingest, message"
+                                      " FROM log_events ORDER BY seq");
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+        store_log_event_t ev = {
+            .seq = (uint64_t)sqlite3_column_int64(s, 0),
+            .stream_id = (uint64_t)sqlite3_column_int64(s, 1),
+            .group_id = (uint64_t)sqlite3_column_int64(s, 2),
+            .ts = sqlite3_column_int64(s, 3),
+            .ingest = sqlite3_column_int64(s, 4),
+        };
+        ev.message = column_blob(s, 5, &ev.len);
+        if (cb(ud, &ev) != 0)
+            break;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        log_warn("store: log events load: %s", sqlite3_errmsg(st->db));
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -103,6 +103,25 @@ void store_kv_delete(store_t *st, const char *kind, const char *key);
 int store_kv_load(store_t *st, const char *kind,
                   int (*cb)(void *ud, const char *key, const void *blob, size_t len), void *ud);
 
+/* Log events (CloudWatch Logs): a table of their own, because a log group's
+ * deletion or retention removes its events in one statement. The message is
+ * copied. */
+typedef struct store_log_event {
+    uint64_t seq, group_id, stream_id;
+    int64_t ts, ingest; /* event time and ingestion time, ms since the epoch */
+    const void *message;
+    size_t len;
+} store_log_event_t;
+void store_log_put(store_t *st, const store_log_event_t *ev);
+/* Deletes every event of a group, or of a stream. */
+void store_log_group_purge(store_t *st, uint64_t group_id);
+void store_log_stream_purge(store_t *st, uint64_t stream_id);
+/* Deletes a group's events whose timestamp is before before_ts (retention). */
+void store_log_expire(store_t *st, uint64_t group_id, int64_t before_ts);
+/* Reads every committed event back in seq order (ev and its message valid only
+ * during cb). 0, or -1 when cb aborted or SQLite failed (logged). */
+int store_log_load(store_t *st, int (*cb)(void *ud, const store_log_event_t *ev), void *ud);
+
 /* Figures for health/bench: batches committed (transactions), mutations
  * committed (after coalescing), mutations appended but not yet committed.
  * Mean batch size = mutations / batches. */

@@ -17,12 +17,16 @@
 #      invoke-current test_lambda_invoke.py under `python3`: functions run (python,
 #                     node, provided bash+curl and C), errors, timeouts, roles
 #      invoke-debian  test_lambda_invoke.py under /usr/bin/python3
+#      logs-current  test_logs.py under `python3` (CloudWatch Logs, AWS JSON 1.1)
+#      logs-debian   test_logs.py under /usr/bin/python3
+#      logs-cli      logs_cli_test.sh: `aws logs tail [--follow]`, `nagare logs [-f]`
 # 3. Starts `BINARY serve --no-iam` and runs noiam_check.py.
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
 #    server, starts it again on D and checks queues, messages and the IAM
-#    directory (users, keys, groups, roles, policies) are still there.
+#    directory (users, keys, groups, roles, policies) and the log groups,
+#    streams and events (logs_persist.py) are still there.
 #
 # Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
 # check); a suite that dies without printing its summary counts as one failure.
@@ -136,6 +140,11 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     run_suite invoke-debian "$INVOKE_PAT" /usr/bin/python3 test_lambda_invoke.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
+    LOGS_PAT='s/^test_logs\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+    run_suite logs-current "$LOGS_PAT" python3 test_logs.py
+    run_suite logs-debian "$LOGS_PAT" /usr/bin/python3 test_logs.py
+    run_suite logs-cli 's/^logs-cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
+        ./logs_cli_test.sh "$NAGARE_ENDPOINT" "$BIN"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then
         echo "=== npm ci"
         (cd "$HERE" && npm ci --no-audit --no-fund </dev/null) || record npm-ci 0 1 "npm ci failed"
@@ -162,9 +171,11 @@ PCHECK='s/^persistence-[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 export PERSIST_STATE="$WORK/persist-session.json"
 if start_server "$LOG2" --data-dir "$DATA"; then
     run_suite persistence-before "$PCHECK" python3 persist_check.py before
+    run_suite persistence-logs-1 "$PCHECK" python3 logs_persist.py before
     stop_server disk-1 "$LOG2"
     if start_server "$LOG2" --data-dir "$DATA"; then
         run_suite persistence-after "$PCHECK" python3 persist_check.py after
+        run_suite persistence-logs-2 "$PCHECK" python3 logs_persist.py after
         stop_server disk-2 "$LOG2"
     else
         record persistence-restart 0 1 "did not restart on the same dir"
