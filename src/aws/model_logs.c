@@ -2,1550 +2,1658 @@
 #include "aws/model.h"
 
 static const model_member_t m_AccountPolicy[] = {
-    {"policyName", NULL, 471, false},      {"policyDocument", NULL, 6, false},
-    {"lastUpdatedTime", NULL, 642, false}, {"policyType", NULL, 473, false},
-    {"scope", NULL, 574, false},           {"selectionCriteria", NULL, 577, false},
-    {"accountId", NULL, 2, false},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 6, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"policyType", NULL, 473, false, MODEL_LOC_BODY},
+    {"scope", NULL, 574, false, MODEL_LOC_BODY},
+    {"selectionCriteria", NULL, 577, false, MODEL_LOC_BODY},
+    {"accountId", NULL, 2, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AddKeyEntry[] = {
-    {"key", NULL, 331, true},
-    {"value", NULL, 10, true},
-    {"overwriteIfExists", NULL, 453, false},
+    {"key", NULL, 331, true, MODEL_LOC_BODY},
+    {"value", NULL, 10, true, MODEL_LOC_BODY},
+    {"overwriteIfExists", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AddKeys[] = {
-    {"entries", NULL, 8, true},
+    {"entries", NULL, 8, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AggregateLogGroupSummary[] = {
-    {"logGroupCount", NULL, 381, false},
-    {"groupingIdentifiers", NULL, 293, false},
+    {"logGroupCount", NULL, 381, false, MODEL_LOC_BODY},
+    {"groupingIdentifiers", NULL, 293, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Anomaly[] = {
-    {"anomalyId", NULL, 24, true},
-    {"patternId", NULL, 463, true},
-    {"anomalyDetectorArn", NULL, 21, true},
-    {"patternString", NULL, 465, true},
-    {"patternRegex", NULL, 464, false},
-    {"priority", NULL, 474, false},
-    {"firstSeen", NULL, 206, true},
-    {"lastSeen", NULL, 206, true},
-    {"description", NULL, 178, true},
-    {"active", NULL, 34, true},
-    {"state", NULL, 600, true},
-    {"histogram", NULL, 294, true},
-    {"logSamples", NULL, 396, true},
-    {"patternTokens", NULL, 467, true},
-    {"logGroupArnList", NULL, 379, true},
-    {"suppressed", NULL, 34, false},
-    {"suppressedDate", NULL, 206, false},
-    {"suppressedUntil", NULL, 206, false},
-    {"isPatternLevelSuppression", NULL, 34, false},
+    {"anomalyId", NULL, 24, true, MODEL_LOC_BODY},
+    {"patternId", NULL, 463, true, MODEL_LOC_BODY},
+    {"anomalyDetectorArn", NULL, 21, true, MODEL_LOC_BODY},
+    {"patternString", NULL, 465, true, MODEL_LOC_BODY},
+    {"patternRegex", NULL, 464, false, MODEL_LOC_BODY},
+    {"priority", NULL, 474, false, MODEL_LOC_BODY},
+    {"firstSeen", NULL, 206, true, MODEL_LOC_BODY},
+    {"lastSeen", NULL, 206, true, MODEL_LOC_BODY},
+    {"description", NULL, 178, true, MODEL_LOC_BODY},
+    {"active", NULL, 34, true, MODEL_LOC_BODY},
+    {"state", NULL, 600, true, MODEL_LOC_BODY},
+    {"histogram", NULL, 294, true, MODEL_LOC_BODY},
+    {"logSamples", NULL, 396, true, MODEL_LOC_BODY},
+    {"patternTokens", NULL, 467, true, MODEL_LOC_BODY},
+    {"logGroupArnList", NULL, 379, true, MODEL_LOC_BODY},
+    {"suppressed", NULL, 34, false, MODEL_LOC_BODY},
+    {"suppressedDate", NULL, 206, false, MODEL_LOC_BODY},
+    {"suppressedUntil", NULL, 206, false, MODEL_LOC_BODY},
+    {"isPatternLevelSuppression", NULL, 34, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AnomalyDetector[] = {
-    {"anomalyDetectorArn", NULL, 21, false},
-    {"detectorName", NULL, 186, false},
-    {"logGroupArnList", NULL, 379, false},
-    {"evaluationFrequency", NULL, 208, false},
-    {"filterPattern", NULL, 242, false},
-    {"anomalyDetectorStatus", NULL, 22, false},
-    {"kmsKeyId", NULL, 334, false},
-    {"creationTimeStamp", NULL, 206, false},
-    {"lastModifiedTimeStamp", NULL, 206, false},
-    {"anomalyVisibilityTime", NULL, 25, false},
+    {"anomalyDetectorArn", NULL, 21, false, MODEL_LOC_BODY},
+    {"detectorName", NULL, 186, false, MODEL_LOC_BODY},
+    {"logGroupArnList", NULL, 379, false, MODEL_LOC_BODY},
+    {"evaluationFrequency", NULL, 208, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"anomalyDetectorStatus", NULL, 22, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
+    {"creationTimeStamp", NULL, 206, false, MODEL_LOC_BODY},
+    {"lastModifiedTimeStamp", NULL, 206, false, MODEL_LOC_BODY},
+    {"anomalyVisibilityTime", NULL, 25, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssociateKmsKeyRequest[] = {
-    {"logGroupName", NULL, 386, false},
-    {"kmsKeyId", NULL, 334, true},
-    {"resourceIdentifier", NULL, 542, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, true, MODEL_LOC_BODY},
+    {"resourceIdentifier", NULL, 542, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssociateSourceToS3TableIntegrationRequest[] = {
-    {"integrationArn", NULL, 27, true},
-    {"dataSource", NULL, 71, true},
+    {"integrationArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"dataSource", NULL, 71, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_AssociateSourceToS3TableIntegrationResponse[] = {
-    {"identifier", NULL, 554, false},
+    {"identifier", NULL, 554, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CSV[] = {
-    {"quoteCharacter", NULL, 528, false}, {"delimiter", NULL, 107, false},
-    {"columns", NULL, 43, false},         {"source", NULL, 585, false},
-    {"destination", NULL, 182, false},
+    {"quoteCharacter", NULL, 528, false, MODEL_LOC_BODY},
+    {"delimiter", NULL, 107, false, MODEL_LOC_BODY},
+    {"columns", NULL, 43, false, MODEL_LOC_BODY},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
+    {"destination", NULL, 182, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CancelExportTaskRequest[] = {
-    {"taskId", NULL, 222, true},
+    {"taskId", NULL, 222, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CancelImportTaskRequest[] = {
-    {"importId", NULL, 299, true},
+    {"importId", NULL, 299, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CancelImportTaskResponse[] = {
-    {"importId", NULL, 299, false},        {"importStatistics", NULL, 301, false},
-    {"importStatus", NULL, 302, false},    {"creationTime", NULL, 642, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"importId", NULL, 299, false, MODEL_LOC_BODY},
+    {"importStatistics", NULL, 301, false, MODEL_LOC_BODY},
+    {"importStatus", NULL, 302, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ConfigurationTemplate[] = {
-    {"service", NULL, 579, false},
-    {"logType", NULL, 401, false},
-    {"resourceType", NULL, 546, false},
-    {"deliveryDestinationType", NULL, 114, false},
-    {"defaultDeliveryConfigValues", NULL, 45, false},
-    {"allowedFields", NULL, 16, false},
-    {"allowedOutputFormats", NULL, 450, false},
-    {"allowedActionForAllowVendedLogsDeliveryForResource", NULL, 14, false},
-    {"allowedFieldDelimiters", NULL, 15, false},
-    {"allowedSuffixPathFields", NULL, 530, false},
-    {"deliverySourceConfiguration", NULL, 125, false},
-    {"s3TablesIntegration", NULL, 560, false},
+    {"service", NULL, 579, false, MODEL_LOC_BODY},
+    {"logType", NULL, 401, false, MODEL_LOC_BODY},
+    {"resourceType", NULL, 546, false, MODEL_LOC_BODY},
+    {"deliveryDestinationType", NULL, 114, false, MODEL_LOC_BODY},
+    {"defaultDeliveryConfigValues", NULL, 45, false, MODEL_LOC_BODY},
+    {"allowedFields", NULL, 16, false, MODEL_LOC_BODY},
+    {"allowedOutputFormats", NULL, 450, false, MODEL_LOC_BODY},
+    {"allowedActionForAllowVendedLogsDeliveryForResource", NULL, 14, false, MODEL_LOC_BODY},
+    {"allowedFieldDelimiters", NULL, 15, false, MODEL_LOC_BODY},
+    {"allowedSuffixPathFields", NULL, 530, false, MODEL_LOC_BODY},
+    {"deliverySourceConfiguration", NULL, 125, false, MODEL_LOC_BODY},
+    {"s3TablesIntegration", NULL, 560, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ConfigurationTemplateDeliveryConfigValues[] = {
-    {"recordFields", NULL, 530, false},
-    {"fieldDelimiter", NULL, 230, false},
-    {"s3DeliveryConfiguration", NULL, 552, false},
+    {"recordFields", NULL, 530, false, MODEL_LOC_BODY},
+    {"fieldDelimiter", NULL, 230, false, MODEL_LOC_BODY},
+    {"s3DeliveryConfiguration", NULL, 552, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CopyValue[] = {
-    {"entries", NULL, 49, true},
+    {"entries", NULL, 49, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CopyValueEntry[] = {
-    {"source", NULL, 585, true},
-    {"target", NULL, 631, true},
-    {"overwriteIfExists", NULL, 453, false},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"target", NULL, 631, true, MODEL_LOC_BODY},
+    {"overwriteIfExists", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateDeliveryRequest[] = {
-    {"deliverySourceName", NULL, 128, true},
-    {"deliveryDestinationArn", NULL, 27, true},
-    {"recordFields", NULL, 530, false},
-    {"fieldDelimiter", NULL, 230, false},
-    {"s3DeliveryConfiguration", NULL, 552, false},
-    {"tags", NULL, 630, false},
+    {"deliverySourceName", NULL, 128, true, MODEL_LOC_BODY},
+    {"deliveryDestinationArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"recordFields", NULL, 530, false, MODEL_LOC_BODY},
+    {"fieldDelimiter", NULL, 230, false, MODEL_LOC_BODY},
+    {"s3DeliveryConfiguration", NULL, 552, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateDeliveryResponse[] = {
-    {"delivery", NULL, 109, false},
+    {"delivery", NULL, 109, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateExportTaskRequest[] = {
-    {"taskName", NULL, 223, false},
-    {"logGroupName", NULL, 386, true},
-    {"logStreamNamePrefix", NULL, 398, false},
-    {"from", NULL, 642, true},
-    {"to", NULL, 642, true},
-    {"destination", NULL, 218, true},
-    {"destinationPrefix", NULL, 219, false},
+    {"taskName", NULL, 223, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"logStreamNamePrefix", NULL, 398, false, MODEL_LOC_BODY},
+    {"from", NULL, 642, true, MODEL_LOC_BODY},
+    {"to", NULL, 642, true, MODEL_LOC_BODY},
+    {"destination", NULL, 218, true, MODEL_LOC_BODY},
+    {"destinationPrefix", NULL, 219, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateExportTaskResponse[] = {
-    {"taskId", NULL, 222, false},
+    {"taskId", NULL, 222, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateImportTaskRequest[] = {
-    {"importSourceArn", NULL, 27, true},
-    {"importRoleArn", NULL, 550, true},
-    {"importFilter", NULL, 298, false},
+    {"importSourceArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"importRoleArn", NULL, 550, true, MODEL_LOC_BODY},
+    {"importFilter", NULL, 298, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateImportTaskResponse[] = {
-    {"importId", NULL, 299, false},
-    {"importDestinationArn", NULL, 27, false},
-    {"creationTime", NULL, 642, false},
+    {"importId", NULL, 299, false, MODEL_LOC_BODY},
+    {"importDestinationArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLogAnomalyDetectorRequest[] = {
-    {"logGroupArnList", NULL, 379, true},
-    {"detectorName", NULL, 186, false},
-    {"evaluationFrequency", NULL, 208, false},
-    {"filterPattern", NULL, 242, false},
-    {"kmsKeyId", NULL, 185, false},
-    {"anomalyVisibilityTime", NULL, 25, false},
-    {"tags", NULL, 630, false},
+    {"logGroupArnList", NULL, 379, true, MODEL_LOC_BODY},
+    {"detectorName", NULL, 186, false, MODEL_LOC_BODY},
+    {"evaluationFrequency", NULL, 208, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 185, false, MODEL_LOC_BODY},
+    {"anomalyVisibilityTime", NULL, 25, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLogAnomalyDetectorResponse[] = {
-    {"anomalyDetectorArn", NULL, 21, false},
+    {"anomalyDetectorArn", NULL, 21, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLogGroupRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"kmsKeyId", NULL, 334, false},
-    {"tags", NULL, 630, false},
-    {"logGroupClass", NULL, 380, false},
-    {"deletionProtectionEnabled", NULL, 106, false},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
+    {"deletionProtectionEnabled", NULL, 106, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLogStreamRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"logStreamName", NULL, 398, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"logStreamName", NULL, 398, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLookupTableRequest[] = {
-    {"lookupTableName", NULL, 405, true}, {"description", NULL, 404, false},
-    {"tableBody", NULL, 617, true},       {"kmsKeyId", NULL, 334, false},
-    {"tags", NULL, 630, false},
+    {"lookupTableName", NULL, 405, true, MODEL_LOC_BODY},
+    {"description", NULL, 404, false, MODEL_LOC_BODY},
+    {"tableBody", NULL, 617, true, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateLookupTableResponse[] = {
-    {"lookupTableArn", NULL, 27, false},
-    {"createdAt", NULL, 642, false},
+    {"lookupTableArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"createdAt", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateScheduledQueryRequest[] = {
-    {"name", NULL, 570, true},
-    {"description", NULL, 564, false},
-    {"queryLanguage", NULL, 517, true},
-    {"queryString", NULL, 527, true},
-    {"logGroupIdentifiers", NULL, 569, false},
-    {"scheduleExpression", NULL, 562, true},
-    {"timezone", NULL, 563, false},
-    {"startTimeOffset", NULL, 599, false},
-    {"destinationConfiguration", NULL, 181, false},
-    {"scheduleStartTime", NULL, 642, false},
-    {"scheduleEndTime", NULL, 642, false},
-    {"executionRoleArn", NULL, 550, true},
-    {"state", NULL, 571, false},
-    {"tags", NULL, 630, false},
+    {"name", NULL, 570, true, MODEL_LOC_BODY},
+    {"description", NULL, 564, false, MODEL_LOC_BODY},
+    {"queryLanguage", NULL, 517, true, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, true, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 569, false, MODEL_LOC_BODY},
+    {"scheduleExpression", NULL, 562, true, MODEL_LOC_BODY},
+    {"timezone", NULL, 563, false, MODEL_LOC_BODY},
+    {"startTimeOffset", NULL, 599, false, MODEL_LOC_BODY},
+    {"destinationConfiguration", NULL, 181, false, MODEL_LOC_BODY},
+    {"scheduleStartTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"scheduleEndTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"executionRoleArn", NULL, 550, true, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_CreateScheduledQueryResponse[] = {
-    {"scheduledQueryArn", NULL, 27, false},
-    {"state", NULL, 571, false},
+    {"scheduledQueryArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DataAlreadyAcceptedException[] = {
-    {"expectedSequenceToken", NULL, 578, false},
+    {"expectedSequenceToken", NULL, 578, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DataSource[] = {
-    {"name", NULL, 74, true},
-    {"type", NULL, 75, false},
+    {"name", NULL, 74, true, MODEL_LOC_BODY},
+    {"type", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DataSourceFilter[] = {
-    {"name", NULL, 74, true},
-    {"type", NULL, 75, false},
+    {"name", NULL, 74, true, MODEL_LOC_BODY},
+    {"type", NULL, 75, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DateTimeConverter[] = {
-    {"source", NULL, 585, true},          {"target", NULL, 631, true},
-    {"targetFormat", NULL, 633, false},   {"matchPatterns", NULL, 412, true},
-    {"sourceTimezone", NULL, 586, false}, {"targetTimezone", NULL, 634, false},
-    {"locale", NULL, 370, false},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"target", NULL, 631, true, MODEL_LOC_BODY},
+    {"targetFormat", NULL, 633, false, MODEL_LOC_BODY},
+    {"matchPatterns", NULL, 412, true, MODEL_LOC_BODY},
+    {"sourceTimezone", NULL, 586, false, MODEL_LOC_BODY},
+    {"targetTimezone", NULL, 634, false, MODEL_LOC_BODY},
+    {"locale", NULL, 370, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteAccountPolicyRequest[] = {
-    {"policyName", NULL, 471, true},
-    {"policyType", NULL, 473, true},
+    {"policyName", NULL, 471, true, MODEL_LOC_BODY},
+    {"policyType", NULL, 473, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDataProtectionPolicyRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDeliveryDestinationPolicyRequest[] = {
-    {"deliveryDestinationName", NULL, 112, true},
+    {"deliveryDestinationName", NULL, 112, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDeliveryDestinationRequest[] = {
-    {"name", NULL, 112, true},
+    {"name", NULL, 112, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDeliveryRequest[] = {
-    {"id", NULL, 117, true},
+    {"id", NULL, 117, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDeliverySourceRequest[] = {
-    {"name", NULL, 128, true},
+    {"name", NULL, 128, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteDestinationRequest[] = {
-    {"destinationName", NULL, 183, true},
+    {"destinationName", NULL, 183, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteIndexPolicyRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteIntegrationRequest[] = {
-    {"integrationName", NULL, 317, true},
-    {"force", NULL, 247, false},
+    {"integrationName", NULL, 317, true, MODEL_LOC_BODY},
+    {"force", NULL, 247, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteKeys[] = {
-    {"withKeys", NULL, 105, true},
+    {"withKeys", NULL, 105, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteLogAnomalyDetectorRequest[] = {
-    {"anomalyDetectorArn", NULL, 21, true},
+    {"anomalyDetectorArn", NULL, 21, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteLogGroupRequest[] = {
-    {"logGroupName", NULL, 386, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteLogStreamRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"logStreamName", NULL, 398, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"logStreamName", NULL, 398, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteLookupTableRequest[] = {
-    {"lookupTableArn", NULL, 27, true},
+    {"lookupTableArn", NULL, 27, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteMetricFilterRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"filterName", NULL, 241, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"filterName", NULL, 241, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteQueryDefinitionRequest[] = {
-    {"queryDefinitionId", NULL, 514, true},
+    {"queryDefinitionId", NULL, 514, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteQueryDefinitionResponse[] = {
-    {"success", NULL, 611, false},
+    {"success", NULL, 611, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteResourcePolicyRequest[] = {
-    {"policyName", NULL, 471, false},
-    {"resourceArn", NULL, 27, false},
-    {"expectedRevisionId", NULL, 217, false},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"resourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"expectedRevisionId", NULL, 217, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteRetentionPolicyRequest[] = {
-    {"logGroupName", NULL, 386, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteScheduledQueryRequest[] = {
-    {"identifier", NULL, 568, true},
+    {"identifier", NULL, 568, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteSubscriptionFilterRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"filterName", NULL, 241, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"filterName", NULL, 241, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeleteTransformerRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_Delivery[] = {
-    {"id", NULL, 117, false},
-    {"arn", NULL, 27, false},
-    {"deliverySourceName", NULL, 128, false},
-    {"deliveryDestinationArn", NULL, 27, false},
-    {"deliveryDestinationType", NULL, 114, false},
-    {"recordFields", NULL, 530, false},
-    {"fieldDelimiter", NULL, 230, false},
-    {"s3DeliveryConfiguration", NULL, 552, false},
-    {"tags", NULL, 630, false},
+    {"id", NULL, 117, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"deliverySourceName", NULL, 128, false, MODEL_LOC_BODY},
+    {"deliveryDestinationArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"deliveryDestinationType", NULL, 114, false, MODEL_LOC_BODY},
+    {"recordFields", NULL, 530, false, MODEL_LOC_BODY},
+    {"fieldDelimiter", NULL, 230, false, MODEL_LOC_BODY},
+    {"s3DeliveryConfiguration", NULL, 552, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeliveryDestination[] = {
-    {"name", NULL, 112, false},
-    {"arn", NULL, 27, false},
-    {"deliveryDestinationType", NULL, 114, false},
-    {"outputFormat", NULL, 449, false},
-    {"deliveryDestinationConfiguration", NULL, 111, false},
-    {"tags", NULL, 630, false},
+    {"name", NULL, 112, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"deliveryDestinationType", NULL, 114, false, MODEL_LOC_BODY},
+    {"outputFormat", NULL, 449, false, MODEL_LOC_BODY},
+    {"deliveryDestinationConfiguration", NULL, 111, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeliveryDestinationConfiguration[] = {
-    {"destinationResourceArn", NULL, 27, true},
+    {"destinationResourceArn", NULL, 27, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeliverySource[] = {
-    {"name", NULL, 128, false},
-    {"arn", NULL, 27, false},
-    {"resourceArns", NULL, 540, false},
-    {"service", NULL, 579, false},
-    {"logType", NULL, 401, false},
-    {"tags", NULL, 630, false},
-    {"deliverySourceConfiguration", NULL, 119, false},
-    {"status", NULL, 129, false},
-    {"statusReason", NULL, 130, false},
+    {"name", NULL, 128, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"resourceArns", NULL, 540, false, MODEL_LOC_BODY},
+    {"service", NULL, 579, false, MODEL_LOC_BODY},
+    {"logType", NULL, 401, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
+    {"deliverySourceConfiguration", NULL, 119, false, MODEL_LOC_BODY},
+    {"status", NULL, 129, false, MODEL_LOC_BODY},
+    {"statusReason", NULL, 130, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DeliverySourceConfigurationSchema[] = {
-    {"keyName", NULL, 123, true},      {"valueType", NULL, 124, true},
-    {"defaultValue", NULL, 123, true}, {"supportedValues", NULL, 126, false},
-    {"minValue", NULL, 121, false},    {"maxValue", NULL, 121, false},
+    {"keyName", NULL, 123, true, MODEL_LOC_BODY},
+    {"valueType", NULL, 124, true, MODEL_LOC_BODY},
+    {"defaultValue", NULL, 123, true, MODEL_LOC_BODY},
+    {"supportedValues", NULL, 126, false, MODEL_LOC_BODY},
+    {"minValue", NULL, 121, false, MODEL_LOC_BODY},
+    {"maxValue", NULL, 121, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeAccountPoliciesRequest[] = {
-    {"policyType", NULL, 473, true},
-    {"policyName", NULL, 471, false},
-    {"accountIdentifiers", NULL, 3, false},
-    {"nextToken", NULL, 426, false},
+    {"policyType", NULL, 473, true, MODEL_LOC_BODY},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"accountIdentifiers", NULL, 3, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeAccountPoliciesResponse[] = {
-    {"accountPolicies", NULL, 4, false},
-    {"nextToken", NULL, 426, false},
+    {"accountPolicies", NULL, 4, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeConfigurationTemplatesRequest[] = {
-    {"service", NULL, 579, false},       {"logTypes", NULL, 402, false},
-    {"resourceTypes", NULL, 547, false}, {"deliveryDestinationTypes", NULL, 115, false},
-    {"nextToken", NULL, 426, false},     {"limit", NULL, 158, false},
+    {"service", NULL, 579, false, MODEL_LOC_BODY},
+    {"logTypes", NULL, 402, false, MODEL_LOC_BODY},
+    {"resourceTypes", NULL, 547, false, MODEL_LOC_BODY},
+    {"deliveryDestinationTypes", NULL, 115, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeConfigurationTemplatesResponse[] = {
-    {"configurationTemplates", NULL, 46, false},
-    {"nextToken", NULL, 426, false},
+    {"configurationTemplates", NULL, 46, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliveriesRequest[] = {
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliveriesResponse[] = {
-    {"deliveries", NULL, 108, false},
-    {"nextToken", NULL, 426, false},
+    {"deliveries", NULL, 108, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliveryDestinationsRequest[] = {
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliveryDestinationsResponse[] = {
-    {"deliveryDestinations", NULL, 116, false},
-    {"nextToken", NULL, 426, false},
+    {"deliveryDestinations", NULL, 116, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliverySourcesRequest[] = {
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDeliverySourcesResponse[] = {
-    {"deliverySources", NULL, 131, false},
-    {"nextToken", NULL, 426, false},
+    {"deliverySources", NULL, 131, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDestinationsRequest[] = {
-    {"DestinationNamePrefix", NULL, 183, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"DestinationNamePrefix", NULL, 183, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeDestinationsResponse[] = {
-    {"destinations", NULL, 184, false},
-    {"nextToken", NULL, 426, false},
+    {"destinations", NULL, 184, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeExportTasksRequest[] = {
-    {"taskId", NULL, 222, false},
-    {"statusCode", NULL, 225, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"taskId", NULL, 222, false, MODEL_LOC_BODY},
+    {"statusCode", NULL, 225, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeExportTasksResponse[] = {
-    {"exportTasks", NULL, 227, false},
-    {"nextToken", NULL, 426, false},
+    {"exportTasks", NULL, 227, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeFieldIndexesRequest[] = {
-    {"logGroupIdentifiers", NULL, 148, true},
-    {"nextToken", NULL, 426, false},
+    {"logGroupIdentifiers", NULL, 148, true, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeFieldIndexesResponse[] = {
-    {"fieldIndexes", NULL, 235, false},
-    {"nextToken", NULL, 426, false},
+    {"fieldIndexes", NULL, 235, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeImportTaskBatchesRequest[] = {
-    {"importId", NULL, 299, true},
-    {"batchImportStatus", NULL, 303, false},
-    {"limit", NULL, 158, false},
-    {"nextToken", NULL, 426, false},
+    {"importId", NULL, 299, true, MODEL_LOC_BODY},
+    {"batchImportStatus", NULL, 303, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeImportTaskBatchesResponse[] = {
-    {"importSourceArn", NULL, 27, false},
-    {"importId", NULL, 299, false},
-    {"importBatches", NULL, 297, false},
-    {"nextToken", NULL, 426, false},
+    {"importSourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"importId", NULL, 299, false, MODEL_LOC_BODY},
+    {"importBatches", NULL, 297, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeImportTasksRequest[] = {
-    {"importId", NULL, 299, false},       {"importStatus", NULL, 302, false},
-    {"importSourceArn", NULL, 27, false}, {"limit", NULL, 158, false},
-    {"nextToken", NULL, 426, false},
+    {"importId", NULL, 299, false, MODEL_LOC_BODY},
+    {"importStatus", NULL, 302, false, MODEL_LOC_BODY},
+    {"importSourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeImportTasksResponse[] = {
-    {"imports", NULL, 300, false},
-    {"nextToken", NULL, 426, false},
+    {"imports", NULL, 300, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeIndexPoliciesRequest[] = {
-    {"logGroupIdentifiers", NULL, 155, true},
-    {"nextToken", NULL, 426, false},
+    {"logGroupIdentifiers", NULL, 155, true, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeIndexPoliciesResponse[] = {
-    {"indexPolicies", NULL, 305, false},
-    {"nextToken", NULL, 426, false},
+    {"indexPolicies", NULL, 305, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLogGroupsRequest[] = {
-    {"accountIdentifiers", NULL, 3, false},
-    {"logGroupNamePrefix", NULL, 386, false},
-    {"logGroupNamePattern", NULL, 387, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
-    {"includeLinkedAccounts", NULL, 304, false},
-    {"logGroupClass", NULL, 380, false},
-    {"logGroupIdentifiers", NULL, 159, false},
+    {"accountIdentifiers", NULL, 3, false, MODEL_LOC_BODY},
+    {"logGroupNamePrefix", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupNamePattern", NULL, 387, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
+    {"includeLinkedAccounts", NULL, 304, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 159, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLogGroupsResponse[] = {
-    {"logGroups", NULL, 392, false},
-    {"nextToken", NULL, 426, false},
+    {"logGroups", NULL, 392, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLogStreamsRequest[] = {
-    {"logGroupName", NULL, 386, false},
-    {"logGroupIdentifier", NULL, 384, false},
-    {"logStreamNamePrefix", NULL, 398, false},
-    {"orderBy", NULL, 448, false},
-    {"descending", NULL, 133, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"logStreamNamePrefix", NULL, 398, false, MODEL_LOC_BODY},
+    {"orderBy", NULL, 448, false, MODEL_LOC_BODY},
+    {"descending", NULL, 133, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLogStreamsResponse[] = {
-    {"logStreams", NULL, 400, false},
-    {"nextToken", NULL, 426, false},
+    {"logStreams", NULL, 400, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLookupTablesRequest[] = {
-    {"lookupTableNamePrefix", NULL, 405, false},
-    {"maxResults", NULL, 164, false},
-    {"nextToken", NULL, 426, false},
+    {"lookupTableNamePrefix", NULL, 405, false, MODEL_LOC_BODY},
+    {"maxResults", NULL, 164, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeLookupTablesResponse[] = {
-    {"lookupTables", NULL, 406, false},
-    {"nextToken", NULL, 426, false},
+    {"lookupTables", NULL, 406, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeMetricFiltersRequest[] = {
-    {"logGroupName", NULL, 386, false}, {"filterNamePrefix", NULL, 241, false},
-    {"nextToken", NULL, 426, false},    {"limit", NULL, 158, false},
-    {"metricName", NULL, 418, false},   {"metricNamespace", NULL, 419, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"filterNamePrefix", NULL, 241, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
+    {"metricName", NULL, 418, false, MODEL_LOC_BODY},
+    {"metricNamespace", NULL, 419, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeMetricFiltersResponse[] = {
-    {"metricFilters", NULL, 417, false},
-    {"nextToken", NULL, 426, false},
+    {"metricFilters", NULL, 417, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeQueriesRequest[] = {
-    {"logGroupName", NULL, 386, false},  {"status", NULL, 526, false},
-    {"maxResults", NULL, 169, false},    {"nextToken", NULL, 426, false},
-    {"queryLanguage", NULL, 517, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"status", NULL, 526, false, MODEL_LOC_BODY},
+    {"maxResults", NULL, 169, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeQueriesResponse[] = {
-    {"queries", NULL, 516, false},
-    {"nextToken", NULL, 426, false},
+    {"queries", NULL, 516, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeQueryDefinitionsRequest[] = {
-    {"queryLanguage", NULL, 517, false},
-    {"queryDefinitionNamePrefix", NULL, 511, false},
-    {"maxResults", NULL, 518, false},
-    {"nextToken", NULL, 426, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"queryDefinitionNamePrefix", NULL, 511, false, MODEL_LOC_BODY},
+    {"maxResults", NULL, 518, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeQueryDefinitionsResponse[] = {
-    {"queryDefinitions", NULL, 510, false},
-    {"nextToken", NULL, 426, false},
+    {"queryDefinitions", NULL, 510, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeResourcePoliciesRequest[] = {
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
-    {"resourceArn", NULL, 27, false},
-    {"policyScope", NULL, 472, false},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
+    {"resourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"policyScope", NULL, 472, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeResourcePoliciesResponse[] = {
-    {"resourcePolicies", NULL, 544, false},
-    {"nextToken", NULL, 426, false},
+    {"resourcePolicies", NULL, 544, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeSubscriptionFiltersRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"filterNamePrefix", NULL, 241, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 158, false},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"filterNamePrefix", NULL, 241, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 158, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DescribeSubscriptionFiltersResponse[] = {
-    {"subscriptionFilters", NULL, 607, false},
-    {"nextToken", NULL, 426, false},
+    {"subscriptionFilters", NULL, 607, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Destination[] = {
-    {"destinationName", NULL, 183, false},
-    {"targetArn", NULL, 632, false},
-    {"roleArn", NULL, 550, false},
-    {"accessPolicy", NULL, 1, false},
-    {"arn", NULL, 27, false},
-    {"creationTime", NULL, 642, false},
+    {"destinationName", NULL, 183, false, MODEL_LOC_BODY},
+    {"targetArn", NULL, 632, false, MODEL_LOC_BODY},
+    {"roleArn", NULL, 550, false, MODEL_LOC_BODY},
+    {"accessPolicy", NULL, 1, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DestinationConfiguration[] = {
-    {"s3Configuration", NULL, 551, true},
+    {"s3Configuration", NULL, 551, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DisassociateKmsKeyRequest[] = {
-    {"logGroupName", NULL, 386, false},
-    {"resourceIdentifier", NULL, 542, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"resourceIdentifier", NULL, 542, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_DisassociateSourceFromS3TableIntegrationRequest[] = {
-    {"identifier", NULL, 554, true},
+    {"identifier", NULL, 554, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_DisassociateSourceFromS3TableIntegrationResponse[] = {
-    {"identifier", NULL, 554, false},
+    {"identifier", NULL, 554, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Entity[] = {
-    {"keyAttributes", NULL, 201, false},
-    {"attributes", NULL, 198, false},
+    {"keyAttributes", NULL, 201, false, MODEL_LOC_BODY},
+    {"attributes", NULL, 198, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ExportTask[] = {
-    {"taskId", NULL, 222, false},
-    {"taskName", NULL, 223, false},
-    {"logGroupName", NULL, 386, false},
-    {"from", NULL, 642, false},
-    {"to", NULL, 642, false},
-    {"destination", NULL, 218, false},
-    {"destinationPrefix", NULL, 219, false},
-    {"status", NULL, 224, false},
-    {"executionInfo", NULL, 221, false},
+    {"taskId", NULL, 222, false, MODEL_LOC_BODY},
+    {"taskName", NULL, 223, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"from", NULL, 642, false, MODEL_LOC_BODY},
+    {"to", NULL, 642, false, MODEL_LOC_BODY},
+    {"destination", NULL, 218, false, MODEL_LOC_BODY},
+    {"destinationPrefix", NULL, 219, false, MODEL_LOC_BODY},
+    {"status", NULL, 224, false, MODEL_LOC_BODY},
+    {"executionInfo", NULL, 221, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ExportTaskExecutionInfo[] = {
-    {"creationTime", NULL, 642, false},
-    {"completionTime", NULL, 642, false},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"completionTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ExportTaskStatus[] = {
-    {"code", NULL, 225, false},
-    {"message", NULL, 226, false},
+    {"code", NULL, 225, false, MODEL_LOC_BODY},
+    {"message", NULL, 226, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FieldIndex[] = {
-    {"logGroupIdentifier", NULL, 384, false}, {"fieldIndexName", NULL, 233, false},
-    {"lastScanTime", NULL, 642, false},       {"firstEventTime", NULL, 642, false},
-    {"lastEventTime", NULL, 642, false},      {"type", NULL, 308, false},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"fieldIndexName", NULL, 233, false, MODEL_LOC_BODY},
+    {"lastScanTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"firstEventTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastEventTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"type", NULL, 308, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FieldsData[] = {
-    {"data", NULL, 67, false},
+    {"data", NULL, 67, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FilterLogEventsRequest[] = {
-    {"logGroupName", NULL, 386, false},   {"logGroupIdentifier", NULL, 384, false},
-    {"logStreamNames", NULL, 314, false}, {"logStreamNamePrefix", NULL, 398, false},
-    {"startTime", NULL, 642, false},      {"endTime", NULL, 642, false},
-    {"filterPattern", NULL, 242, false},  {"nextToken", NULL, 426, false},
-    {"limit", NULL, 213, false},          {"interleaved", NULL, 324, false},
-    {"unmask", NULL, 659, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"logStreamNames", NULL, 314, false, MODEL_LOC_BODY},
+    {"logStreamNamePrefix", NULL, 398, false, MODEL_LOC_BODY},
+    {"startTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"endTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 213, false, MODEL_LOC_BODY},
+    {"interleaved", NULL, 324, false, MODEL_LOC_BODY},
+    {"unmask", NULL, 659, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FilterLogEventsResponse[] = {
-    {"events", NULL, 244, false},
-    {"searchedLogStreams", NULL, 576, false},
-    {"nextToken", NULL, 426, false},
+    {"events", NULL, 244, false, MODEL_LOC_BODY},
+    {"searchedLogStreams", NULL, 576, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_FilteredLogEvent[] = {
-    {"logStreamName", NULL, 398, false}, {"timestamp", NULL, 642, false},
-    {"message", NULL, 210, false},       {"ingestionTime", NULL, 642, false},
-    {"eventId", NULL, 209, false},
+    {"logStreamName", NULL, 398, false, MODEL_LOC_BODY},
+    {"timestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"message", NULL, 210, false, MODEL_LOC_BODY},
+    {"ingestionTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"eventId", NULL, 209, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDataProtectionPolicyRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDataProtectionPolicyResponse[] = {
-    {"logGroupIdentifier", NULL, 384, false},
-    {"policyDocument", NULL, 69, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 69, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryDestinationPolicyRequest[] = {
-    {"deliveryDestinationName", NULL, 112, true},
+    {"deliveryDestinationName", NULL, 112, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryDestinationPolicyResponse[] = {
-    {"policy", NULL, 469, false},
+    {"policy", NULL, 469, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryDestinationRequest[] = {
-    {"name", NULL, 112, true},
+    {"name", NULL, 112, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryDestinationResponse[] = {
-    {"deliveryDestination", NULL, 110, false},
+    {"deliveryDestination", NULL, 110, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryRequest[] = {
-    {"id", NULL, 117, true},
+    {"id", NULL, 117, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliveryResponse[] = {
-    {"delivery", NULL, 109, false},
+    {"delivery", NULL, 109, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliverySourceRequest[] = {
-    {"name", NULL, 128, true},
+    {"name", NULL, 128, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetDeliverySourceResponse[] = {
-    {"deliverySource", NULL, 118, false},
+    {"deliverySource", NULL, 118, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetIntegrationRequest[] = {
-    {"integrationName", NULL, 317, true},
+    {"integrationName", NULL, 317, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetIntegrationResponse[] = {
-    {"integrationName", NULL, 317, false},
-    {"integrationType", NULL, 323, false},
-    {"integrationStatus", NULL, 319, false},
-    {"integrationDetails", NULL, 316, false},
+    {"integrationName", NULL, 317, false, MODEL_LOC_BODY},
+    {"integrationType", NULL, 323, false, MODEL_LOC_BODY},
+    {"integrationStatus", NULL, 319, false, MODEL_LOC_BODY},
+    {"integrationDetails", NULL, 316, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogAnomalyDetectorRequest[] = {
-    {"anomalyDetectorArn", NULL, 21, true},
+    {"anomalyDetectorArn", NULL, 21, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogAnomalyDetectorResponse[] = {
-    {"detectorName", NULL, 186, false},         {"logGroupArnList", NULL, 379, false},
-    {"evaluationFrequency", NULL, 208, false},  {"filterPattern", NULL, 242, false},
-    {"anomalyDetectorStatus", NULL, 22, false}, {"kmsKeyId", NULL, 334, false},
-    {"creationTimeStamp", NULL, 206, false},    {"lastModifiedTimeStamp", NULL, 206, false},
-    {"anomalyVisibilityTime", NULL, 25, false},
+    {"detectorName", NULL, 186, false, MODEL_LOC_BODY},
+    {"logGroupArnList", NULL, 379, false, MODEL_LOC_BODY},
+    {"evaluationFrequency", NULL, 208, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"anomalyDetectorStatus", NULL, 22, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
+    {"creationTimeStamp", NULL, 206, false, MODEL_LOC_BODY},
+    {"lastModifiedTimeStamp", NULL, 206, false, MODEL_LOC_BODY},
+    {"anomalyVisibilityTime", NULL, 25, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogEventsRequest[] = {
-    {"logGroupName", NULL, 386, false}, {"logGroupIdentifier", NULL, 384, false},
-    {"logStreamName", NULL, 398, true}, {"startTime", NULL, 642, false},
-    {"endTime", NULL, 642, false},      {"nextToken", NULL, 426, false},
-    {"limit", NULL, 213, false},        {"startFromHead", NULL, 592, false},
-    {"unmask", NULL, 659, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"logStreamName", NULL, 398, true, MODEL_LOC_BODY},
+    {"startTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"endTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 213, false, MODEL_LOC_BODY},
+    {"startFromHead", NULL, 592, false, MODEL_LOC_BODY},
+    {"unmask", NULL, 659, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogEventsResponse[] = {
-    {"events", NULL, 452, false},
-    {"nextForwardToken", NULL, 426, false},
-    {"nextBackwardToken", NULL, 426, false},
+    {"events", NULL, 452, false, MODEL_LOC_BODY},
+    {"nextForwardToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"nextBackwardToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogFieldsRequest[] = {
-    {"dataSourceName", NULL, 74, true},
-    {"dataSourceType", NULL, 75, true},
+    {"dataSourceName", NULL, 74, true, MODEL_LOC_BODY},
+    {"dataSourceType", NULL, 75, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogFieldsResponse[] = {
-    {"logFields", NULL, 375, false},
+    {"logFields", NULL, 375, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogGroupFieldsRequest[] = {
-    {"logGroupName", NULL, 386, false},
-    {"time", NULL, 642, false},
-    {"logGroupIdentifier", NULL, 384, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"time", NULL, 642, false, MODEL_LOC_BODY},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogGroupFieldsResponse[] = {
-    {"logGroupFields", NULL, 383, false},
+    {"logGroupFields", NULL, 383, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogObjectRequest[] = {
-    {"unmask", NULL, 659, false},
-    {"logObjectPointer", NULL, 393, true},
+    {"unmask", NULL, 659, false, MODEL_LOC_BODY},
+    {"logObjectPointer", NULL, 393, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogObjectResponse[] = {
-    {"fieldStream", NULL, 272, false},
+    {"fieldStream", NULL, 272, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogObjectResponseStream[] = {
-    {"fields", NULL, 237, false},
-    {"InternalStreamingException", NULL, 326, false},
+    {"fields", NULL, 237, false, MODEL_LOC_BODY},
+    {"InternalStreamingException", NULL, 326, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogRecordRequest[] = {
-    {"logRecordPointer", NULL, 395, true},
-    {"unmask", NULL, 659, false},
+    {"logRecordPointer", NULL, 395, true, MODEL_LOC_BODY},
+    {"unmask", NULL, 659, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLogRecordResponse[] = {
-    {"logRecord", NULL, 394, false},
+    {"logRecord", NULL, 394, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLookupTableRequest[] = {
-    {"lookupTableArn", NULL, 27, true},
+    {"lookupTableArn", NULL, 27, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetLookupTableResponse[] = {
-    {"lookupTableArn", NULL, 27, false}, {"lookupTableName", NULL, 405, false},
-    {"description", NULL, 404, false},   {"tableBody", NULL, 617, false},
-    {"sizeBytes", NULL, 604, false},     {"lastUpdatedTime", NULL, 642, false},
-    {"kmsKeyId", NULL, 334, false},
+    {"lookupTableArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"lookupTableName", NULL, 405, false, MODEL_LOC_BODY},
+    {"description", NULL, 404, false, MODEL_LOC_BODY},
+    {"tableBody", NULL, 617, false, MODEL_LOC_BODY},
+    {"sizeBytes", NULL, 604, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueryResultsRequest[] = {
-    {"queryId", NULL, 514, true},
-    {"nextToken", NULL, 278, false},
-    {"maxItems", NULL, 277, false},
+    {"queryId", NULL, 514, true, MODEL_LOC_BODY},
+    {"nextToken", NULL, 278, false, MODEL_LOC_BODY},
+    {"maxItems", NULL, 277, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetQueryResultsResponse[] = {
-    {"queryLanguage", NULL, 517, false}, {"results", NULL, 524, false},
-    {"statistics", NULL, 525, false},    {"status", NULL, 526, false},
-    {"encryptionKey", NULL, 196, false}, {"nextToken", NULL, 278, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"results", NULL, 524, false, MODEL_LOC_BODY},
+    {"statistics", NULL, 525, false, MODEL_LOC_BODY},
+    {"status", NULL, 526, false, MODEL_LOC_BODY},
+    {"encryptionKey", NULL, 196, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 278, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetScheduledQueryHistoryRequest[] = {
-    {"identifier", NULL, 568, true},  {"startTime", NULL, 642, true},
-    {"endTime", NULL, 642, true},     {"executionStatuses", NULL, 216, false},
-    {"maxResults", NULL, 281, false}, {"nextToken", NULL, 426, false},
+    {"identifier", NULL, 568, true, MODEL_LOC_BODY},
+    {"startTime", NULL, 642, true, MODEL_LOC_BODY},
+    {"endTime", NULL, 642, true, MODEL_LOC_BODY},
+    {"executionStatuses", NULL, 216, false, MODEL_LOC_BODY},
+    {"maxResults", NULL, 281, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetScheduledQueryHistoryResponse[] = {
-    {"name", NULL, 570, false},
-    {"scheduledQueryArn", NULL, 27, false},
-    {"triggerHistory", NULL, 652, false},
-    {"nextToken", NULL, 426, false},
+    {"name", NULL, 570, false, MODEL_LOC_BODY},
+    {"scheduledQueryArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"triggerHistory", NULL, 652, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetScheduledQueryRequest[] = {
-    {"identifier", NULL, 568, true},
+    {"identifier", NULL, 568, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetScheduledQueryResponse[] = {
-    {"scheduledQueryArn", NULL, 27, false},
-    {"name", NULL, 570, false},
-    {"description", NULL, 564, false},
-    {"queryLanguage", NULL, 517, false},
-    {"queryString", NULL, 527, false},
-    {"logGroupIdentifiers", NULL, 569, false},
-    {"scheduleExpression", NULL, 562, false},
-    {"timezone", NULL, 563, false},
-    {"startTimeOffset", NULL, 599, false},
-    {"destinationConfiguration", NULL, 181, false},
-    {"state", NULL, 571, false},
-    {"lastTriggeredTime", NULL, 642, false},
-    {"lastExecutionStatus", NULL, 215, false},
-    {"scheduleStartTime", NULL, 642, false},
-    {"scheduleEndTime", NULL, 642, false},
-    {"executionRoleArn", NULL, 550, false},
-    {"creationTime", NULL, 642, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"scheduledQueryArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"name", NULL, 570, false, MODEL_LOC_BODY},
+    {"description", NULL, 564, false, MODEL_LOC_BODY},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, false, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 569, false, MODEL_LOC_BODY},
+    {"scheduleExpression", NULL, 562, false, MODEL_LOC_BODY},
+    {"timezone", NULL, 563, false, MODEL_LOC_BODY},
+    {"startTimeOffset", NULL, 599, false, MODEL_LOC_BODY},
+    {"destinationConfiguration", NULL, 181, false, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
+    {"lastTriggeredTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastExecutionStatus", NULL, 215, false, MODEL_LOC_BODY},
+    {"scheduleStartTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"scheduleEndTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"executionRoleArn", NULL, 550, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetTransformerRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GetTransformerResponse[] = {
-    {"logGroupIdentifier", NULL, 384, false},
-    {"creationTime", NULL, 642, false},
-    {"lastModifiedTime", NULL, 642, false},
-    {"transformerConfig", NULL, 476, false},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastModifiedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"transformerConfig", NULL, 476, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Grok[] = {
-    {"source", NULL, 585, false},
-    {"match", NULL, 289, true},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
+    {"match", NULL, 289, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_GroupingIdentifier[] = {
-    {"key", NULL, 291, false},
-    {"value", NULL, 292, false},
+    {"key", NULL, 291, false, MODEL_LOC_BODY},
+    {"value", NULL, 292, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Import[] = {
-    {"importId", NULL, 299, false},         {"importSourceArn", NULL, 27, false},
-    {"importStatus", NULL, 302, false},     {"importDestinationArn", NULL, 27, false},
-    {"importStatistics", NULL, 301, false}, {"importFilter", NULL, 298, false},
-    {"creationTime", NULL, 642, false},     {"lastUpdatedTime", NULL, 642, false},
-    {"errorMessage", NULL, 207, false},
+    {"importId", NULL, 299, false, MODEL_LOC_BODY},
+    {"importSourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"importStatus", NULL, 302, false, MODEL_LOC_BODY},
+    {"importDestinationArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"importStatistics", NULL, 301, false, MODEL_LOC_BODY},
+    {"importFilter", NULL, 298, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"errorMessage", NULL, 207, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ImportBatch[] = {
-    {"batchId", NULL, 32, true},
-    {"status", NULL, 302, true},
-    {"errorMessage", NULL, 207, false},
+    {"batchId", NULL, 32, true, MODEL_LOC_BODY},
+    {"status", NULL, 302, true, MODEL_LOC_BODY},
+    {"errorMessage", NULL, 207, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ImportFilter[] = {
-    {"startEventTime", NULL, 642, false},
-    {"endEventTime", NULL, 642, false},
+    {"startEventTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"endEventTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ImportStatistics[] = {
-    {"bytesImported", NULL, 604, false},
+    {"bytesImported", NULL, 604, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_IndexPolicy[] = {
-    {"logGroupIdentifier", NULL, 384, false},
-    {"lastUpdateTime", NULL, 642, false},
-    {"policyDocument", NULL, 470, false},
-    {"policyName", NULL, 471, false},
-    {"source", NULL, 307, false},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"lastUpdateTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 470, false, MODEL_LOC_BODY},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"source", NULL, 307, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InputLogEvent[] = {
-    {"timestamp", NULL, 642, true},
-    {"message", NULL, 210, true},
+    {"timestamp", NULL, 642, true, MODEL_LOC_BODY},
+    {"message", NULL, 210, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_IntegrationDetails[] = {
-    {"openSearchIntegrationDetails", NULL, 438, false},
+    {"openSearchIntegrationDetails", NULL, 438, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_IntegrationSummary[] = {
-    {"integrationName", NULL, 317, false},
-    {"integrationType", NULL, 323, false},
-    {"integrationStatus", NULL, 319, false},
+    {"integrationName", NULL, 317, false, MODEL_LOC_BODY},
+    {"integrationType", NULL, 323, false, MODEL_LOC_BODY},
+    {"integrationStatus", NULL, 319, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InternalStreamingException[] = {
-    {"message", NULL, 413, false},
+    {"message", NULL, 413, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_InvalidSequenceTokenException[] = {
-    {"expectedSequenceToken", NULL, 578, false},
+    {"expectedSequenceToken", NULL, 578, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAggregateLogGroupSummariesRequest[] = {
-    {"accountIdentifiers", NULL, 3, false}, {"includeLinkedAccounts", NULL, 304, false},
-    {"logGroupClass", NULL, 380, false},    {"logGroupNamePattern", NULL, 388, false},
-    {"dataSources", NULL, 73, false},       {"groupBy", NULL, 336, true},
-    {"nextToken", NULL, 426, false},        {"limit", NULL, 352, false},
+    {"accountIdentifiers", NULL, 3, false, MODEL_LOC_BODY},
+    {"includeLinkedAccounts", NULL, 304, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
+    {"logGroupNamePattern", NULL, 388, false, MODEL_LOC_BODY},
+    {"dataSources", NULL, 73, false, MODEL_LOC_BODY},
+    {"groupBy", NULL, 336, true, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 352, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAggregateLogGroupSummariesResponse[] = {
-    {"aggregateLogGroupSummaries", NULL, 12, false},
-    {"nextToken", NULL, 426, false},
+    {"aggregateLogGroupSummaries", NULL, 12, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAnomaliesRequest[] = {
-    {"anomalyDetectorArn", NULL, 21, false},
-    {"suppressionState", NULL, 613, false},
-    {"limit", NULL, 339, false},
-    {"nextToken", NULL, 426, false},
+    {"anomalyDetectorArn", NULL, 21, false, MODEL_LOC_BODY},
+    {"suppressionState", NULL, 613, false, MODEL_LOC_BODY},
+    {"limit", NULL, 339, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListAnomaliesResponse[] = {
-    {"anomalies", NULL, 18, false},
-    {"nextToken", NULL, 426, false},
+    {"anomalies", NULL, 18, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListIntegrationsRequest[] = {
-    {"integrationNamePrefix", NULL, 318, false},
-    {"integrationType", NULL, 323, false},
-    {"integrationStatus", NULL, 319, false},
+    {"integrationNamePrefix", NULL, 318, false, MODEL_LOC_BODY},
+    {"integrationType", NULL, 323, false, MODEL_LOC_BODY},
+    {"integrationStatus", NULL, 319, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListIntegrationsResponse[] = {
-    {"integrationSummaries", NULL, 321, false},
+    {"integrationSummaries", NULL, 321, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogAnomalyDetectorsRequest[] = {
-    {"filterLogGroupArn", NULL, 378, false},
-    {"limit", NULL, 345, false},
-    {"nextToken", NULL, 426, false},
+    {"filterLogGroupArn", NULL, 378, false, MODEL_LOC_BODY},
+    {"limit", NULL, 345, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogAnomalyDetectorsResponse[] = {
-    {"anomalyDetectors", NULL, 23, false},
-    {"nextToken", NULL, 426, false},
+    {"anomalyDetectors", NULL, 23, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogGroupsForQueryRequest[] = {
-    {"queryId", NULL, 514, true},
-    {"nextToken", NULL, 426, false},
-    {"maxResults", NULL, 348, false},
+    {"queryId", NULL, 514, true, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"maxResults", NULL, 348, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogGroupsForQueryResponse[] = {
-    {"logGroupIdentifiers", NULL, 385, false},
-    {"nextToken", NULL, 426, false},
+    {"logGroupIdentifiers", NULL, 385, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogGroupsRequest[] = {
-    {"logGroupNamePattern", NULL, 388, false},
-    {"logGroupClass", NULL, 380, false},
-    {"includeLinkedAccounts", NULL, 304, false},
-    {"accountIdentifiers", NULL, 3, false},
-    {"nextToken", NULL, 426, false},
-    {"limit", NULL, 344, false},
-    {"dataSources", NULL, 73, false},
-    {"fieldIndexNames", NULL, 234, false},
-    {"logGroupTags", NULL, 623, false},
+    {"logGroupNamePattern", NULL, 388, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
+    {"includeLinkedAccounts", NULL, 304, false, MODEL_LOC_BODY},
+    {"accountIdentifiers", NULL, 3, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"limit", NULL, 344, false, MODEL_LOC_BODY},
+    {"dataSources", NULL, 73, false, MODEL_LOC_BODY},
+    {"fieldIndexNames", NULL, 234, false, MODEL_LOC_BODY},
+    {"logGroupTags", NULL, 623, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListLogGroupsResponse[] = {
-    {"logGroups", NULL, 390, false},
-    {"nextToken", NULL, 426, false},
+    {"logGroups", NULL, 390, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListScheduledQueriesRequest[] = {
-    {"maxResults", NULL, 354, false},
-    {"nextToken", NULL, 426, false},
-    {"state", NULL, 571, false},
+    {"maxResults", NULL, 354, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListScheduledQueriesResponse[] = {
-    {"nextToken", NULL, 426, false},
-    {"scheduledQueries", NULL, 573, false},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
+    {"scheduledQueries", NULL, 573, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSourcesForS3TableIntegrationRequest[] = {
-    {"integrationArn", NULL, 27, true},
-    {"maxResults", NULL, 357, false},
-    {"nextToken", NULL, 426, false},
+    {"integrationArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"maxResults", NULL, 357, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListSourcesForS3TableIntegrationResponse[] = {
-    {"sources", NULL, 557, false},
-    {"nextToken", NULL, 426, false},
+    {"sources", NULL, 557, false, MODEL_LOC_BODY},
+    {"nextToken", NULL, 426, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListTagsForResourceRequest[] = {
-    {"resourceArn", NULL, 17, true},
+    {"resourceArn", NULL, 17, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListTagsForResourceResponse[] = {
-    {"tags", NULL, 630, false},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListTagsLogGroupRequest[] = {
-    {"logGroupName", NULL, 386, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListTagsLogGroupResponse[] = {
-    {"tags", NULL, 630, false},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ListToMap[] = {
-    {"source", NULL, 585, true},    {"key", NULL, 331, true},
-    {"valueKey", NULL, 676, false}, {"target", NULL, 631, false},
-    {"flatten", NULL, 245, false},  {"flattenedElement", NULL, 246, false},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"key", NULL, 331, true, MODEL_LOC_BODY},
+    {"valueKey", NULL, 676, false, MODEL_LOC_BODY},
+    {"target", NULL, 631, false, MODEL_LOC_BODY},
+    {"flatten", NULL, 245, false, MODEL_LOC_BODY},
+    {"flattenedElement", NULL, 246, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LiveTailSessionLogEvent[] = {
-    {"logStreamName", NULL, 398, false}, {"logGroupIdentifier", NULL, 384, false},
-    {"message", NULL, 210, false},       {"timestamp", NULL, 642, false},
-    {"ingestionTime", NULL, 642, false},
+    {"logStreamName", NULL, 398, false, MODEL_LOC_BODY},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"message", NULL, 210, false, MODEL_LOC_BODY},
+    {"timestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"ingestionTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LiveTailSessionMetadata[] = {
-    {"sampled", NULL, 330, false},
+    {"sampled", NULL, 330, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LiveTailSessionStart[] = {
-    {"requestId", NULL, 538, false},
-    {"sessionId", NULL, 582, false},
-    {"logGroupIdentifiers", NULL, 593, false},
-    {"logStreamNames", NULL, 314, false},
-    {"logStreamNamePrefixes", NULL, 314, false},
-    {"logEventFilterPattern", NULL, 242, false},
+    {"requestId", NULL, 538, false, MODEL_LOC_BODY},
+    {"sessionId", NULL, 582, false, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 593, false, MODEL_LOC_BODY},
+    {"logStreamNames", NULL, 314, false, MODEL_LOC_BODY},
+    {"logStreamNamePrefixes", NULL, 314, false, MODEL_LOC_BODY},
+    {"logEventFilterPattern", NULL, 242, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LiveTailSessionUpdate[] = {
-    {"sessionMetadata", NULL, 366, false},
-    {"sessionResults", NULL, 367, false},
+    {"sessionMetadata", NULL, 366, false, MODEL_LOC_BODY},
+    {"sessionResults", NULL, 367, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogEvent[] = {
-    {"timestamp", NULL, 642, false},
-    {"message", NULL, 210, false},
+    {"timestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"message", NULL, 210, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogFieldType[] = {
-    {"type", NULL, 76, false},
-    {"element", NULL, 374, false},
-    {"fields", NULL, 375, false},
+    {"type", NULL, 76, false, MODEL_LOC_BODY},
+    {"element", NULL, 374, false, MODEL_LOC_BODY},
+    {"fields", NULL, 375, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogFieldsListItem[] = {
-    {"logFieldName", NULL, 373, false},
-    {"logFieldType", NULL, 374, false},
+    {"logFieldName", NULL, 373, false, MODEL_LOC_BODY},
+    {"logFieldType", NULL, 374, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogGroup[] = {
-    {"logGroupName", NULL, 386, false},
-    {"creationTime", NULL, 642, false},
-    {"retentionInDays", NULL, 78, false},
-    {"metricFilterCount", NULL, 238, false},
-    {"arn", NULL, 27, false},
-    {"storedBytes", NULL, 604, false},
-    {"kmsKeyId", NULL, 334, false},
-    {"dataProtectionStatus", NULL, 70, false},
-    {"inheritedProperties", NULL, 310, false},
-    {"logGroupClass", NULL, 380, false},
-    {"logGroupArn", NULL, 27, false},
-    {"deletionProtectionEnabled", NULL, 106, false},
-    {"bearerTokenAuthenticationEnabled", NULL, 33, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"retentionInDays", NULL, 78, false, MODEL_LOC_BODY},
+    {"metricFilterCount", NULL, 238, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"storedBytes", NULL, 604, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
+    {"dataProtectionStatus", NULL, 70, false, MODEL_LOC_BODY},
+    {"inheritedProperties", NULL, 310, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
+    {"logGroupArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"deletionProtectionEnabled", NULL, 106, false, MODEL_LOC_BODY},
+    {"bearerTokenAuthenticationEnabled", NULL, 33, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogGroupField[] = {
-    {"name", NULL, 229, false},
-    {"percent", NULL, 468, false},
+    {"name", NULL, 229, false, MODEL_LOC_BODY},
+    {"percent", NULL, 468, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogGroupSummary[] = {
-    {"logGroupName", NULL, 386, false},
-    {"logGroupArn", NULL, 27, false},
-    {"logGroupClass", NULL, 380, false},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"logGroupClass", NULL, 380, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LogStream[] = {
-    {"logStreamName", NULL, 398, false},
-    {"creationTime", NULL, 642, false},
-    {"firstEventTimestamp", NULL, 642, false},
-    {"lastEventTimestamp", NULL, 642, false},
-    {"lastIngestionTime", NULL, 642, false},
-    {"uploadSequenceToken", NULL, 578, false},
-    {"arn", NULL, 27, false},
-    {"storedBytes", NULL, 604, false},
+    {"logStreamName", NULL, 398, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"firstEventTimestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastEventTimestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastIngestionTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"uploadSequenceToken", NULL, 578, false, MODEL_LOC_BODY},
+    {"arn", NULL, 27, false, MODEL_LOC_BODY},
+    {"storedBytes", NULL, 604, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LookupTable[] = {
-    {"lookupTableArn", NULL, 27, false},   {"lookupTableName", NULL, 405, false},
-    {"description", NULL, 404, false},     {"tableFields", NULL, 618, false},
-    {"recordsCount", NULL, 531, false},    {"sizeBytes", NULL, 604, false},
-    {"lastUpdatedTime", NULL, 642, false}, {"kmsKeyId", NULL, 334, false},
+    {"lookupTableArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"lookupTableName", NULL, 405, false, MODEL_LOC_BODY},
+    {"description", NULL, 404, false, MODEL_LOC_BODY},
+    {"tableFields", NULL, 618, false, MODEL_LOC_BODY},
+    {"recordsCount", NULL, 531, false, MODEL_LOC_BODY},
+    {"sizeBytes", NULL, 604, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_LowerCaseString[] = {
-    {"withKeys", NULL, 408, true},
+    {"withKeys", NULL, 408, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_MalformedQueryException[] = {
-    {"queryCompileError", NULL, 507, false},
+    {"queryCompileError", NULL, 507, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MetricFilter[] = {
-    {"filterName", NULL, 241, false},
-    {"filterPattern", NULL, 242, false},
-    {"metricTransformations", NULL, 421, false},
-    {"creationTime", NULL, 642, false},
-    {"logGroupName", NULL, 386, false},
-    {"applyOnTransformedLogs", NULL, 26, false},
-    {"fieldSelectionCriteria", NULL, 236, false},
-    {"emitSystemFieldDimensions", NULL, 195, false},
+    {"filterName", NULL, 241, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"metricTransformations", NULL, 421, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"applyOnTransformedLogs", NULL, 26, false, MODEL_LOC_BODY},
+    {"fieldSelectionCriteria", NULL, 236, false, MODEL_LOC_BODY},
+    {"emitSystemFieldDimensions", NULL, 195, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MetricFilterMatchRecord[] = {
-    {"eventNumber", NULL, 211, false},
-    {"eventMessage", NULL, 210, false},
-    {"extractedValues", NULL, 228, false},
+    {"eventNumber", NULL, 211, false, MODEL_LOC_BODY},
+    {"eventMessage", NULL, 210, false, MODEL_LOC_BODY},
+    {"extractedValues", NULL, 228, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MetricTransformation[] = {
-    {"metricName", NULL, 418, true},  {"metricNamespace", NULL, 419, true},
-    {"metricValue", NULL, 422, true}, {"defaultValue", NULL, 79, false},
-    {"dimensions", NULL, 187, false}, {"unit", NULL, 591, false},
+    {"metricName", NULL, 418, true, MODEL_LOC_BODY},
+    {"metricNamespace", NULL, 419, true, MODEL_LOC_BODY},
+    {"metricValue", NULL, 422, true, MODEL_LOC_BODY},
+    {"defaultValue", NULL, 79, false, MODEL_LOC_BODY},
+    {"dimensions", NULL, 187, false, MODEL_LOC_BODY},
+    {"unit", NULL, 591, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MoveKeyEntry[] = {
-    {"source", NULL, 585, true},
-    {"target", NULL, 631, true},
-    {"overwriteIfExists", NULL, 453, false},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"target", NULL, 631, true, MODEL_LOC_BODY},
+    {"overwriteIfExists", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_MoveKeys[] = {
-    {"entries", NULL, 423, true},
+    {"entries", NULL, 423, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchApplication[] = {
-    {"applicationEndpoint", NULL, 430, false},
-    {"applicationArn", NULL, 27, false},
-    {"applicationId", NULL, 431, false},
-    {"status", NULL, 443, false},
+    {"applicationEndpoint", NULL, 430, false, MODEL_LOC_BODY},
+    {"applicationArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"applicationId", NULL, 431, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchCollection[] = {
-    {"collectionEndpoint", NULL, 433, false},
-    {"collectionArn", NULL, 27, false},
-    {"status", NULL, 443, false},
+    {"collectionEndpoint", NULL, 433, false, MODEL_LOC_BODY},
+    {"collectionArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchDataAccessPolicy[] = {
-    {"policyName", NULL, 441, false},
-    {"status", NULL, 443, false},
+    {"policyName", NULL, 441, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchDataSource[] = {
-    {"dataSourceName", NULL, 436, false},
-    {"status", NULL, 443, false},
+    {"dataSourceName", NULL, 436, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchEncryptionPolicy[] = {
-    {"policyName", NULL, 441, false},
-    {"status", NULL, 443, false},
+    {"policyName", NULL, 441, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchIntegrationDetails[] = {
-    {"dataSource", NULL, 435, false},       {"application", NULL, 429, false},
-    {"collection", NULL, 432, false},       {"workspace", NULL, 445, false},
-    {"encryptionPolicy", NULL, 437, false}, {"networkPolicy", NULL, 440, false},
-    {"accessPolicy", NULL, 434, false},     {"lifecyclePolicy", NULL, 439, false},
+    {"dataSource", NULL, 435, false, MODEL_LOC_BODY},
+    {"application", NULL, 429, false, MODEL_LOC_BODY},
+    {"collection", NULL, 432, false, MODEL_LOC_BODY},
+    {"workspace", NULL, 445, false, MODEL_LOC_BODY},
+    {"encryptionPolicy", NULL, 437, false, MODEL_LOC_BODY},
+    {"networkPolicy", NULL, 440, false, MODEL_LOC_BODY},
+    {"accessPolicy", NULL, 434, false, MODEL_LOC_BODY},
+    {"lifecyclePolicy", NULL, 439, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchLifecyclePolicy[] = {
-    {"policyName", NULL, 441, false},
-    {"status", NULL, 443, false},
+    {"policyName", NULL, 441, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchNetworkPolicy[] = {
-    {"policyName", NULL, 441, false},
-    {"status", NULL, 443, false},
+    {"policyName", NULL, 441, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchResourceConfig[] = {
-    {"kmsKeyArn", NULL, 27, false},
-    {"dataSourceRoleArn", NULL, 27, true},
-    {"dashboardViewerPrincipals", NULL, 66, true},
-    {"applicationArn", NULL, 27, false},
-    {"retentionDays", NULL, 41, true},
+    {"kmsKeyArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"dataSourceRoleArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"dashboardViewerPrincipals", NULL, 66, true, MODEL_LOC_BODY},
+    {"applicationArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"retentionDays", NULL, 41, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchResourceStatus[] = {
-    {"status", NULL, 444, false},
-    {"statusMessage", NULL, 320, false},
+    {"status", NULL, 444, false, MODEL_LOC_BODY},
+    {"statusMessage", NULL, 320, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OpenSearchWorkspace[] = {
-    {"workspaceId", NULL, 446, false},
-    {"status", NULL, 443, false},
+    {"workspaceId", NULL, 446, false, MODEL_LOC_BODY},
+    {"status", NULL, 443, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_OutputLogEvent[] = {
-    {"timestamp", NULL, 642, false},
-    {"message", NULL, 210, false},
-    {"ingestionTime", NULL, 642, false},
+    {"timestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"message", NULL, 210, false, MODEL_LOC_BODY},
+    {"ingestionTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseCloudfront[] = {
-    {"source", NULL, 585, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseJSON[] = {
-    {"source", NULL, 585, false},
-    {"destination", NULL, 182, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
+    {"destination", NULL, 182, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseKeyValue[] = {
-    {"source", NULL, 585, false},
-    {"destination", NULL, 182, false},
-    {"fieldDelimiter", NULL, 462, false},
-    {"keyValueDelimiter", NULL, 333, false},
-    {"keyPrefix", NULL, 332, false},
-    {"nonMatchValue", NULL, 427, false},
-    {"overwriteIfExists", NULL, 453, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
+    {"destination", NULL, 182, false, MODEL_LOC_BODY},
+    {"fieldDelimiter", NULL, 462, false, MODEL_LOC_BODY},
+    {"keyValueDelimiter", NULL, 333, false, MODEL_LOC_BODY},
+    {"keyPrefix", NULL, 332, false, MODEL_LOC_BODY},
+    {"nonMatchValue", NULL, 427, false, MODEL_LOC_BODY},
+    {"overwriteIfExists", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParsePostgres[] = {
-    {"source", NULL, 585, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseRoute53[] = {
-    {"source", NULL, 585, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseToOCSF[] = {
-    {"source", NULL, 585, false},
-    {"eventSource", NULL, 212, true},
-    {"ocsfVersion", NULL, 428, true},
-    {"mappingVersion", NULL, 410, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
+    {"eventSource", NULL, 212, true, MODEL_LOC_BODY},
+    {"ocsfVersion", NULL, 428, true, MODEL_LOC_BODY},
+    {"mappingVersion", NULL, 410, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseVPC[] = {
-    {"source", NULL, 585, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ParseWAF[] = {
-    {"source", NULL, 585, false},
+    {"source", NULL, 585, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PatternToken[] = {
-    {"dynamicTokenPosition", NULL, 194, false}, {"isDynamic", NULL, 34, false},
-    {"tokenString", NULL, 645, false},          {"enumerations", NULL, 205, false},
-    {"inferredTokenName", NULL, 309, false},
+    {"dynamicTokenPosition", NULL, 194, false, MODEL_LOC_BODY},
+    {"isDynamic", NULL, 34, false, MODEL_LOC_BODY},
+    {"tokenString", NULL, 645, false, MODEL_LOC_BODY},
+    {"enumerations", NULL, 205, false, MODEL_LOC_BODY},
+    {"inferredTokenName", NULL, 309, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Policy[] = {
-    {"deliveryDestinationPolicy", NULL, 113, false},
+    {"deliveryDestinationPolicy", NULL, 113, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_Processor[] = {
-    {"addKeys", NULL, 11, false},
-    {"copyValue", NULL, 48, false},
-    {"csv", NULL, 36, false},
-    {"dateTimeConverter", NULL, 77, false},
-    {"deleteKeys", NULL, 91, false},
-    {"grok", NULL, 288, false},
-    {"listToMap", NULL, 364, false},
-    {"lowerCaseString", NULL, 407, false},
-    {"moveKeys", NULL, 425, false},
-    {"parseCloudfront", NULL, 454, false},
-    {"parseJSON", NULL, 455, false},
-    {"parseKeyValue", NULL, 456, false},
-    {"parseRoute53", NULL, 458, false},
-    {"parseToOCSF", NULL, 459, false},
-    {"parsePostgres", NULL, 457, false},
-    {"parseVPC", NULL, 460, false},
-    {"parseWAF", NULL, 461, false},
-    {"renameKeys", NULL, 536, false},
-    {"splitString", NULL, 587, false},
-    {"substituteString", NULL, 608, false},
-    {"trimString", NULL, 653, false},
-    {"typeConverter", NULL, 656, false},
-    {"upperCaseString", NULL, 671, false},
+    {"addKeys", NULL, 11, false, MODEL_LOC_BODY},
+    {"copyValue", NULL, 48, false, MODEL_LOC_BODY},
+    {"csv", NULL, 36, false, MODEL_LOC_BODY},
+    {"dateTimeConverter", NULL, 77, false, MODEL_LOC_BODY},
+    {"deleteKeys", NULL, 91, false, MODEL_LOC_BODY},
+    {"grok", NULL, 288, false, MODEL_LOC_BODY},
+    {"listToMap", NULL, 364, false, MODEL_LOC_BODY},
+    {"lowerCaseString", NULL, 407, false, MODEL_LOC_BODY},
+    {"moveKeys", NULL, 425, false, MODEL_LOC_BODY},
+    {"parseCloudfront", NULL, 454, false, MODEL_LOC_BODY},
+    {"parseJSON", NULL, 455, false, MODEL_LOC_BODY},
+    {"parseKeyValue", NULL, 456, false, MODEL_LOC_BODY},
+    {"parseRoute53", NULL, 458, false, MODEL_LOC_BODY},
+    {"parseToOCSF", NULL, 459, false, MODEL_LOC_BODY},
+    {"parsePostgres", NULL, 457, false, MODEL_LOC_BODY},
+    {"parseVPC", NULL, 460, false, MODEL_LOC_BODY},
+    {"parseWAF", NULL, 461, false, MODEL_LOC_BODY},
+    {"renameKeys", NULL, 536, false, MODEL_LOC_BODY},
+    {"splitString", NULL, 587, false, MODEL_LOC_BODY},
+    {"substituteString", NULL, 608, false, MODEL_LOC_BODY},
+    {"trimString", NULL, 653, false, MODEL_LOC_BODY},
+    {"typeConverter", NULL, 656, false, MODEL_LOC_BODY},
+    {"upperCaseString", NULL, 671, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutAccountPolicyRequest[] = {
-    {"policyName", NULL, 471, true},         {"policyDocument", NULL, 6, true},
-    {"policyType", NULL, 473, true},         {"scope", NULL, 574, false},
-    {"selectionCriteria", NULL, 577, false},
+    {"policyName", NULL, 471, true, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 6, true, MODEL_LOC_BODY},
+    {"policyType", NULL, 473, true, MODEL_LOC_BODY},
+    {"scope", NULL, 574, false, MODEL_LOC_BODY},
+    {"selectionCriteria", NULL, 577, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutAccountPolicyResponse[] = {
-    {"accountPolicy", NULL, 5, false},
+    {"accountPolicy", NULL, 5, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutBearerTokenAuthenticationRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
-    {"bearerTokenAuthenticationEnabled", NULL, 33, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
+    {"bearerTokenAuthenticationEnabled", NULL, 33, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDataProtectionPolicyRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
-    {"policyDocument", NULL, 69, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 69, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDataProtectionPolicyResponse[] = {
-    {"logGroupIdentifier", NULL, 384, false},
-    {"policyDocument", NULL, 69, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"logGroupIdentifier", NULL, 384, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 69, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliveryDestinationPolicyRequest[] = {
-    {"deliveryDestinationName", NULL, 112, true},
-    {"deliveryDestinationPolicy", NULL, 113, true},
+    {"deliveryDestinationName", NULL, 112, true, MODEL_LOC_BODY},
+    {"deliveryDestinationPolicy", NULL, 113, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliveryDestinationPolicyResponse[] = {
-    {"policy", NULL, 469, false},
+    {"policy", NULL, 469, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliveryDestinationRequest[] = {
-    {"name", NULL, 112, true},
-    {"outputFormat", NULL, 449, false},
-    {"deliveryDestinationConfiguration", NULL, 111, false},
-    {"deliveryDestinationType", NULL, 114, false},
-    {"tags", NULL, 630, false},
+    {"name", NULL, 112, true, MODEL_LOC_BODY},
+    {"outputFormat", NULL, 449, false, MODEL_LOC_BODY},
+    {"deliveryDestinationConfiguration", NULL, 111, false, MODEL_LOC_BODY},
+    {"deliveryDestinationType", NULL, 114, false, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliveryDestinationResponse[] = {
-    {"deliveryDestination", NULL, 110, false},
+    {"deliveryDestination", NULL, 110, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliverySourceRequest[] = {
-    {"name", NULL, 128, true},
-    {"resourceArn", NULL, 27, true},
-    {"logType", NULL, 401, true},
-    {"tags", NULL, 630, false},
-    {"deliverySourceConfiguration", NULL, 119, false},
+    {"name", NULL, 128, true, MODEL_LOC_BODY},
+    {"resourceArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"logType", NULL, 401, true, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
+    {"deliverySourceConfiguration", NULL, 119, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDeliverySourceResponse[] = {
-    {"deliverySource", NULL, 118, false},
+    {"deliverySource", NULL, 118, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDestinationPolicyRequest[] = {
-    {"destinationName", NULL, 183, true},
-    {"accessPolicy", NULL, 1, true},
-    {"forceUpdate", NULL, 248, false},
+    {"destinationName", NULL, 183, true, MODEL_LOC_BODY},
+    {"accessPolicy", NULL, 1, true, MODEL_LOC_BODY},
+    {"forceUpdate", NULL, 248, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDestinationRequest[] = {
-    {"destinationName", NULL, 183, true},
-    {"targetArn", NULL, 632, true},
-    {"roleArn", NULL, 550, true},
-    {"tags", NULL, 630, false},
+    {"destinationName", NULL, 183, true, MODEL_LOC_BODY},
+    {"targetArn", NULL, 632, true, MODEL_LOC_BODY},
+    {"roleArn", NULL, 550, true, MODEL_LOC_BODY},
+    {"tags", NULL, 630, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutDestinationResponse[] = {
-    {"destination", NULL, 179, false},
+    {"destination", NULL, 179, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutIndexPolicyRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
-    {"policyDocument", NULL, 470, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 470, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutIndexPolicyResponse[] = {
-    {"indexPolicy", NULL, 306, false},
+    {"indexPolicy", NULL, 306, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutIntegrationRequest[] = {
-    {"integrationName", NULL, 317, true},
-    {"resourceConfig", NULL, 541, true},
-    {"integrationType", NULL, 323, true},
+    {"integrationName", NULL, 317, true, MODEL_LOC_BODY},
+    {"resourceConfig", NULL, 541, true, MODEL_LOC_BODY},
+    {"integrationType", NULL, 323, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutIntegrationResponse[] = {
-    {"integrationName", NULL, 317, false},
-    {"integrationStatus", NULL, 319, false},
+    {"integrationName", NULL, 317, false, MODEL_LOC_BODY},
+    {"integrationStatus", NULL, 319, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutLogEventsRequest[] = {
-    {"logGroupName", NULL, 386, true}, {"logStreamName", NULL, 398, true},
-    {"logEvents", NULL, 313, true},    {"sequenceToken", NULL, 578, false},
-    {"entity", NULL, 197, false},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"logStreamName", NULL, 398, true, MODEL_LOC_BODY},
+    {"logEvents", NULL, 313, true, MODEL_LOC_BODY},
+    {"sequenceToken", NULL, 578, false, MODEL_LOC_BODY},
+    {"entity", NULL, 197, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutLogEventsResponse[] = {
-    {"nextSequenceToken", NULL, 578, false},
-    {"rejectedLogEventsInfo", NULL, 533, false},
-    {"rejectedEntityInfo", NULL, 532, false},
+    {"nextSequenceToken", NULL, 578, false, MODEL_LOC_BODY},
+    {"rejectedLogEventsInfo", NULL, 533, false, MODEL_LOC_BODY},
+    {"rejectedEntityInfo", NULL, 532, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutLogGroupDeletionProtectionRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
-    {"deletionProtectionEnabled", NULL, 106, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
+    {"deletionProtectionEnabled", NULL, 106, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutMetricFilterRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"filterName", NULL, 241, true},
-    {"filterPattern", NULL, 242, true},
-    {"metricTransformations", NULL, 421, true},
-    {"applyOnTransformedLogs", NULL, 26, false},
-    {"fieldSelectionCriteria", NULL, 236, false},
-    {"emitSystemFieldDimensions", NULL, 195, false},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"filterName", NULL, 241, true, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, true, MODEL_LOC_BODY},
+    {"metricTransformations", NULL, 421, true, MODEL_LOC_BODY},
+    {"applyOnTransformedLogs", NULL, 26, false, MODEL_LOC_BODY},
+    {"fieldSelectionCriteria", NULL, 236, false, MODEL_LOC_BODY},
+    {"emitSystemFieldDimensions", NULL, 195, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutQueryDefinitionRequest[] = {
-    {"queryLanguage", NULL, 517, false},     {"name", NULL, 511, true},
-    {"queryDefinitionId", NULL, 514, false}, {"logGroupNames", NULL, 389, false},
-    {"queryString", NULL, 512, true},        {"clientToken", NULL, 40, false},
-    {"parameters", NULL, 522, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"name", NULL, 511, true, MODEL_LOC_BODY},
+    {"queryDefinitionId", NULL, 514, false, MODEL_LOC_BODY},
+    {"logGroupNames", NULL, 389, false, MODEL_LOC_BODY},
+    {"queryString", NULL, 512, true, MODEL_LOC_BODY},
+    {"clientToken", NULL, 40, false, MODEL_LOC_BODY},
+    {"parameters", NULL, 522, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutQueryDefinitionResponse[] = {
-    {"queryDefinitionId", NULL, 514, false},
+    {"queryDefinitionId", NULL, 514, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutResourcePolicyRequest[] = {
-    {"policyName", NULL, 471, false},
-    {"policyDocument", NULL, 470, false},
-    {"resourceArn", NULL, 27, false},
-    {"expectedRevisionId", NULL, 217, false},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 470, false, MODEL_LOC_BODY},
+    {"resourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"expectedRevisionId", NULL, 217, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutResourcePolicyResponse[] = {
-    {"resourcePolicy", NULL, 545, false},
-    {"revisionId", NULL, 217, false},
+    {"resourcePolicy", NULL, 545, false, MODEL_LOC_BODY},
+    {"revisionId", NULL, 217, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutRetentionPolicyRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"retentionInDays", NULL, 78, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"retentionInDays", NULL, 78, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutSubscriptionFilterRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"filterName", NULL, 241, true},
-    {"filterPattern", NULL, 242, true},
-    {"destinationArn", NULL, 180, true},
-    {"roleArn", NULL, 550, false},
-    {"distribution", NULL, 193, false},
-    {"applyOnTransformedLogs", NULL, 26, false},
-    {"fieldSelectionCriteria", NULL, 236, false},
-    {"emitSystemFields", NULL, 195, false},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"filterName", NULL, 241, true, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, true, MODEL_LOC_BODY},
+    {"destinationArn", NULL, 180, true, MODEL_LOC_BODY},
+    {"roleArn", NULL, 550, false, MODEL_LOC_BODY},
+    {"distribution", NULL, 193, false, MODEL_LOC_BODY},
+    {"applyOnTransformedLogs", NULL, 26, false, MODEL_LOC_BODY},
+    {"fieldSelectionCriteria", NULL, 236, false, MODEL_LOC_BODY},
+    {"emitSystemFields", NULL, 195, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_PutTransformerRequest[] = {
-    {"logGroupIdentifier", NULL, 384, true},
-    {"transformerConfig", NULL, 476, true},
+    {"logGroupIdentifier", NULL, 384, true, MODEL_LOC_BODY},
+    {"transformerConfig", NULL, 476, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryCompileError[] = {
-    {"location", NULL, 508, false},
-    {"message", NULL, 413, false},
+    {"location", NULL, 508, false, MODEL_LOC_BODY},
+    {"message", NULL, 413, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryCompileErrorLocation[] = {
-    {"startCharOffset", NULL, 506, false},
-    {"endCharOffset", NULL, 506, false},
+    {"startCharOffset", NULL, 506, false, MODEL_LOC_BODY},
+    {"endCharOffset", NULL, 506, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryDefinition[] = {
-    {"queryLanguage", NULL, 517, false}, {"queryDefinitionId", NULL, 514, false},
-    {"name", NULL, 511, false},          {"queryString", NULL, 512, false},
-    {"lastModified", NULL, 642, false},  {"logGroupNames", NULL, 389, false},
-    {"parameters", NULL, 522, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"queryDefinitionId", NULL, 514, false, MODEL_LOC_BODY},
+    {"name", NULL, 511, false, MODEL_LOC_BODY},
+    {"queryString", NULL, 512, false, MODEL_LOC_BODY},
+    {"lastModified", NULL, 642, false, MODEL_LOC_BODY},
+    {"logGroupNames", NULL, 389, false, MODEL_LOC_BODY},
+    {"parameters", NULL, 522, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryInfo[] = {
-    {"queryLanguage", NULL, 517, false}, {"queryId", NULL, 514, false},
-    {"queryString", NULL, 527, false},   {"status", NULL, 526, false},
-    {"createTime", NULL, 642, false},    {"logGroupName", NULL, 386, false},
-    {"queryDuration", NULL, 513, false}, {"bytesScanned", NULL, 35, false},
-    {"userIdentity", NULL, 673, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"queryId", NULL, 514, false, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, false, MODEL_LOC_BODY},
+    {"status", NULL, 526, false, MODEL_LOC_BODY},
+    {"createTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"queryDuration", NULL, 513, false, MODEL_LOC_BODY},
+    {"bytesScanned", NULL, 35, false, MODEL_LOC_BODY},
+    {"userIdentity", NULL, 673, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryParameter[] = {
-    {"name", NULL, 523, true},
-    {"defaultValue", NULL, 520, false},
-    {"description", NULL, 521, false},
+    {"name", NULL, 523, true, MODEL_LOC_BODY},
+    {"defaultValue", NULL, 520, false, MODEL_LOC_BODY},
+    {"description", NULL, 521, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_QueryStatistics[] = {
-    {"recordsMatched", NULL, 601, false},          {"recordsScanned", NULL, 601, false},
-    {"estimatedRecordsSkipped", NULL, 601, false}, {"bytesScanned", NULL, 601, false},
-    {"estimatedBytesSkipped", NULL, 601, false},   {"logGroupsScanned", NULL, 601, false},
+    {"recordsMatched", NULL, 601, false, MODEL_LOC_BODY},
+    {"recordsScanned", NULL, 601, false, MODEL_LOC_BODY},
+    {"estimatedRecordsSkipped", NULL, 601, false, MODEL_LOC_BODY},
+    {"bytesScanned", NULL, 601, false, MODEL_LOC_BODY},
+    {"estimatedBytesSkipped", NULL, 601, false, MODEL_LOC_BODY},
+    {"logGroupsScanned", NULL, 601, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RecordField[] = {
-    {"name", NULL, 231, false},
-    {"mandatory", NULL, 34, false},
+    {"name", NULL, 231, false, MODEL_LOC_BODY},
+    {"mandatory", NULL, 34, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RejectedEntityInfo[] = {
-    {"errorType", NULL, 204, true},
+    {"errorType", NULL, 204, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_RejectedLogEventsInfo[] = {
-    {"tooNewLogEventStartIndex", NULL, 372, false},
-    {"tooOldLogEventEndIndex", NULL, 372, false},
-    {"expiredLogEventEndIndex", NULL, 372, false},
+    {"tooNewLogEventStartIndex", NULL, 372, false, MODEL_LOC_BODY},
+    {"tooOldLogEventEndIndex", NULL, 372, false, MODEL_LOC_BODY},
+    {"expiredLogEventEndIndex", NULL, 372, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RenameKeyEntry[] = {
-    {"key", NULL, 331, true},
-    {"renameTo", NULL, 537, true},
-    {"overwriteIfExists", NULL, 453, false},
+    {"key", NULL, 331, true, MODEL_LOC_BODY},
+    {"renameTo", NULL, 537, true, MODEL_LOC_BODY},
+    {"overwriteIfExists", NULL, 453, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_RenameKeys[] = {
-    {"entries", NULL, 534, true},
+    {"entries", NULL, 534, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResourceConfig[] = {
-    {"openSearchResourceConfig", NULL, 442, false},
+    {"openSearchResourceConfig", NULL, 442, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResourcePolicy[] = {
-    {"policyName", NULL, 471, false},      {"policyDocument", NULL, 470, false},
-    {"lastUpdatedTime", NULL, 642, false}, {"policyScope", NULL, 472, false},
-    {"resourceArn", NULL, 27, false},      {"revisionId", NULL, 217, false},
+    {"policyName", NULL, 471, false, MODEL_LOC_BODY},
+    {"policyDocument", NULL, 470, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"policyScope", NULL, 472, false, MODEL_LOC_BODY},
+    {"resourceArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"revisionId", NULL, 217, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ResultField[] = {
-    {"field", NULL, 229, false},
-    {"value", NULL, 675, false},
+    {"field", NULL, 229, false, MODEL_LOC_BODY},
+    {"value", NULL, 675, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_S3Configuration[] = {
-    {"destinationIdentifier", NULL, 561, true},
-    {"roleArn", NULL, 550, true},
-    {"ownerAccountId", NULL, 2, false},
-    {"kmsKeyId", NULL, 334, false},
+    {"destinationIdentifier", NULL, 561, true, MODEL_LOC_BODY},
+    {"roleArn", NULL, 550, true, MODEL_LOC_BODY},
+    {"ownerAccountId", NULL, 2, false, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_S3DeliveryConfiguration[] = {
-    {"suffixPath", NULL, 132, false},
-    {"enableHiveCompatiblePath", NULL, 34, false},
+    {"suffixPath", NULL, 132, false, MODEL_LOC_BODY},
+    {"enableHiveCompatiblePath", NULL, 34, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_S3TableIntegrationSource[] = {
-    {"identifier", NULL, 554, false},       {"dataSource", NULL, 71, false},
-    {"status", NULL, 555, false},           {"statusReason", NULL, 556, false},
-    {"createdTimeStamp", NULL, 642, false}, {"parentSourceIdentifier", NULL, 554, false},
+    {"identifier", NULL, 554, false, MODEL_LOC_BODY},
+    {"dataSource", NULL, 71, false, MODEL_LOC_BODY},
+    {"status", NULL, 555, false, MODEL_LOC_BODY},
+    {"statusReason", NULL, 556, false, MODEL_LOC_BODY},
+    {"createdTimeStamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"parentSourceIdentifier", NULL, 554, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_S3TablesIntegration[] = {
-    {"datasourceName", NULL, 558, false},
-    {"datasourceType", NULL, 559, false},
+    {"datasourceName", NULL, 558, false, MODEL_LOC_BODY},
+    {"datasourceType", NULL, 559, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ScheduledQueryDestination[] = {
-    {"destinationType", NULL, 567, false},
-    {"destinationIdentifier", NULL, 605, false},
-    {"status", NULL, 7, false},
-    {"processedIdentifier", NULL, 605, false},
-    {"errorMessage", NULL, 605, false},
+    {"destinationType", NULL, 567, false, MODEL_LOC_BODY},
+    {"destinationIdentifier", NULL, 605, false, MODEL_LOC_BODY},
+    {"status", NULL, 7, false, MODEL_LOC_BODY},
+    {"processedIdentifier", NULL, 605, false, MODEL_LOC_BODY},
+    {"errorMessage", NULL, 605, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_ScheduledQuerySummary[] = {
-    {"scheduledQueryArn", NULL, 27, false},
-    {"name", NULL, 570, false},
-    {"state", NULL, 571, false},
-    {"lastTriggeredTime", NULL, 642, false},
-    {"lastExecutionStatus", NULL, 215, false},
-    {"scheduleExpression", NULL, 562, false},
-    {"timezone", NULL, 563, false},
-    {"destinationConfiguration", NULL, 181, false},
-    {"creationTime", NULL, 642, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"scheduledQueryArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"name", NULL, 570, false, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
+    {"lastTriggeredTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastExecutionStatus", NULL, 215, false, MODEL_LOC_BODY},
+    {"scheduleExpression", NULL, 562, false, MODEL_LOC_BODY},
+    {"timezone", NULL, 563, false, MODEL_LOC_BODY},
+    {"destinationConfiguration", NULL, 181, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SearchedLogStream[] = {
-    {"logStreamName", NULL, 398, false},
-    {"searchedCompletely", NULL, 399, false},
+    {"logStreamName", NULL, 398, false, MODEL_LOC_BODY},
+    {"searchedCompletely", NULL, 399, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SessionStreamingException[] = {
-    {"message", NULL, 413, false},
+    {"message", NULL, 413, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SessionTimeoutException[] = {
-    {"message", NULL, 413, false},
+    {"message", NULL, 413, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SplitString[] = {
-    {"entries", NULL, 589, true},
+    {"entries", NULL, 589, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SplitStringEntry[] = {
-    {"source", NULL, 585, true},
-    {"delimiter", NULL, 588, true},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"delimiter", NULL, 588, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartLiveTailRequest[] = {
-    {"logGroupIdentifiers", NULL, 593, true},
-    {"logStreamNames", NULL, 314, false},
-    {"logStreamNamePrefixes", NULL, 314, false},
-    {"logEventFilterPattern", NULL, 242, false},
+    {"logGroupIdentifiers", NULL, 593, true, MODEL_LOC_BODY},
+    {"logStreamNames", NULL, 314, false, MODEL_LOC_BODY},
+    {"logStreamNamePrefixes", NULL, 314, false, MODEL_LOC_BODY},
+    {"logEventFilterPattern", NULL, 242, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartLiveTailResponse[] = {
-    {"responseStream", NULL, 596, false},
+    {"responseStream", NULL, 596, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartLiveTailResponseStream[] = {
-    {"sessionStart", NULL, 368, false},
-    {"sessionUpdate", NULL, 369, false},
-    {"SessionTimeoutException", NULL, 584, false},
-    {"SessionStreamingException", NULL, 583, false},
+    {"sessionStart", NULL, 368, false, MODEL_LOC_BODY},
+    {"sessionUpdate", NULL, 369, false, MODEL_LOC_BODY},
+    {"SessionTimeoutException", NULL, 584, false, MODEL_LOC_BODY},
+    {"SessionStreamingException", NULL, 583, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartQueryRequest[] = {
-    {"queryLanguage", NULL, 517, false}, {"logGroupName", NULL, 386, false},
-    {"logGroupNames", NULL, 389, false}, {"logGroupIdentifiers", NULL, 385, false},
-    {"startTime", NULL, 642, true},      {"endTime", NULL, 642, true},
-    {"queryString", NULL, 527, true},    {"limit", NULL, 214, false},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"logGroupNames", NULL, 389, false, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 385, false, MODEL_LOC_BODY},
+    {"startTime", NULL, 642, true, MODEL_LOC_BODY},
+    {"endTime", NULL, 642, true, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, true, MODEL_LOC_BODY},
+    {"limit", NULL, 214, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StartQueryResponse[] = {
-    {"queryId", NULL, 514, false},
+    {"queryId", NULL, 514, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_StopQueryRequest[] = {
-    {"queryId", NULL, 514, true},
+    {"queryId", NULL, 514, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_StopQueryResponse[] = {
-    {"success", NULL, 611, false},
+    {"success", NULL, 611, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SubscriptionFilter[] = {
-    {"filterName", NULL, 241, false},
-    {"logGroupName", NULL, 386, false},
-    {"filterPattern", NULL, 242, false},
-    {"destinationArn", NULL, 180, false},
-    {"roleArn", NULL, 550, false},
-    {"distribution", NULL, 193, false},
-    {"applyOnTransformedLogs", NULL, 26, false},
-    {"creationTime", NULL, 642, false},
-    {"fieldSelectionCriteria", NULL, 236, false},
-    {"emitSystemFields", NULL, 195, false},
+    {"filterName", NULL, 241, false, MODEL_LOC_BODY},
+    {"logGroupName", NULL, 386, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"destinationArn", NULL, 180, false, MODEL_LOC_BODY},
+    {"roleArn", NULL, 550, false, MODEL_LOC_BODY},
+    {"distribution", NULL, 193, false, MODEL_LOC_BODY},
+    {"applyOnTransformedLogs", NULL, 26, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"fieldSelectionCriteria", NULL, 236, false, MODEL_LOC_BODY},
+    {"emitSystemFields", NULL, 195, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_SubstituteString[] = {
-    {"entries", NULL, 609, true},
+    {"entries", NULL, 609, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SubstituteStringEntry[] = {
-    {"source", NULL, 585, true},
-    {"from", NULL, 249, true},
-    {"to", NULL, 643, true},
+    {"source", NULL, 585, true, MODEL_LOC_BODY},
+    {"from", NULL, 249, true, MODEL_LOC_BODY},
+    {"to", NULL, 643, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_SuppressionPeriod[] = {
-    {"value", NULL, 315, false},
-    {"suppressionUnit", NULL, 615, false},
+    {"value", NULL, 315, false, MODEL_LOC_BODY},
+    {"suppressionUnit", NULL, 615, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagFilter[] = {
-    {"key", NULL, 620, true},
-    {"values", NULL, 622, false},
+    {"key", NULL, 620, true, MODEL_LOC_BODY},
+    {"values", NULL, 622, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagLogGroupRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"tags", NULL, 630, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"tags", NULL, 630, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TagResourceRequest[] = {
-    {"resourceArn", NULL, 17, true},
-    {"tags", NULL, 630, true},
+    {"resourceArn", NULL, 17, true, MODEL_LOC_BODY},
+    {"tags", NULL, 630, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TestMetricFilterRequest[] = {
-    {"filterPattern", NULL, 242, true},
-    {"logEventMessages", NULL, 635, true},
+    {"filterPattern", NULL, 242, true, MODEL_LOC_BODY},
+    {"logEventMessages", NULL, 635, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TestMetricFilterResponse[] = {
-    {"matches", NULL, 416, false},
+    {"matches", NULL, 416, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TestTransformerRequest[] = {
-    {"transformerConfig", NULL, 476, true},
-    {"logEventMessages", NULL, 635, true},
+    {"transformerConfig", NULL, 476, true, MODEL_LOC_BODY},
+    {"logEventMessages", NULL, 635, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TestTransformerResponse[] = {
-    {"transformedLogs", NULL, 650, false},
+    {"transformedLogs", NULL, 650, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TooManyTagsException[] = {
-    {"message", NULL, 413, false},
-    {"resourceName", NULL, 17, false},
+    {"message", NULL, 413, false, MODEL_LOC_BODY},
+    {"resourceName", NULL, 17, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TransformedLogRecord[] = {
-    {"eventNumber", NULL, 211, false},
-    {"eventMessage", NULL, 210, false},
-    {"transformedEventMessage", NULL, 648, false},
+    {"eventNumber", NULL, 211, false, MODEL_LOC_BODY},
+    {"eventMessage", NULL, 210, false, MODEL_LOC_BODY},
+    {"transformedEventMessage", NULL, 648, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TriggerHistoryRecord[] = {
-    {"queryId", NULL, 514, false},
-    {"executionStatus", NULL, 215, false},
-    {"triggeredTimestamp", NULL, 642, false},
-    {"errorMessage", NULL, 605, false},
-    {"destinations", NULL, 566, false},
+    {"queryId", NULL, 514, false, MODEL_LOC_BODY},
+    {"executionStatus", NULL, 215, false, MODEL_LOC_BODY},
+    {"triggeredTimestamp", NULL, 642, false, MODEL_LOC_BODY},
+    {"errorMessage", NULL, 605, false, MODEL_LOC_BODY},
+    {"destinations", NULL, 566, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_TrimString[] = {
-    {"withKeys", NULL, 654, true},
+    {"withKeys", NULL, 654, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TypeConverter[] = {
-    {"entries", NULL, 657, true},
+    {"entries", NULL, 657, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_TypeConverterEntry[] = {
-    {"key", NULL, 331, true},
-    {"type", NULL, 655, true},
+    {"key", NULL, 331, true, MODEL_LOC_BODY},
+    {"type", NULL, 655, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagLogGroupRequest[] = {
-    {"logGroupName", NULL, 386, true},
-    {"tags", NULL, 626, true},
+    {"logGroupName", NULL, 386, true, MODEL_LOC_BODY},
+    {"tags", NULL, 626, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UntagResourceRequest[] = {
-    {"resourceArn", NULL, 17, true},
-    {"tagKeys", NULL, 625, true},
+    {"resourceArn", NULL, 17, true, MODEL_LOC_BODY},
+    {"tagKeys", NULL, 625, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateAnomalyRequest[] = {
-    {"anomalyId", NULL, 24, false},          {"patternId", NULL, 463, false},
-    {"anomalyDetectorArn", NULL, 21, true},  {"suppressionType", NULL, 614, false},
-    {"suppressionPeriod", NULL, 612, false}, {"baseline", NULL, 31, false},
+    {"anomalyId", NULL, 24, false, MODEL_LOC_BODY},
+    {"patternId", NULL, 463, false, MODEL_LOC_BODY},
+    {"anomalyDetectorArn", NULL, 21, true, MODEL_LOC_BODY},
+    {"suppressionType", NULL, 614, false, MODEL_LOC_BODY},
+    {"suppressionPeriod", NULL, 612, false, MODEL_LOC_BODY},
+    {"baseline", NULL, 31, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateDeliveryConfigurationRequest[] = {
-    {"id", NULL, 117, true},
-    {"recordFields", NULL, 530, false},
-    {"fieldDelimiter", NULL, 230, false},
-    {"s3DeliveryConfiguration", NULL, 552, false},
+    {"id", NULL, 117, true, MODEL_LOC_BODY},
+    {"recordFields", NULL, 530, false, MODEL_LOC_BODY},
+    {"fieldDelimiter", NULL, 230, false, MODEL_LOC_BODY},
+    {"s3DeliveryConfiguration", NULL, 552, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateLogAnomalyDetectorRequest[] = {
-    {"anomalyDetectorArn", NULL, 21, true},
-    {"evaluationFrequency", NULL, 208, false},
-    {"filterPattern", NULL, 242, false},
-    {"anomalyVisibilityTime", NULL, 25, false},
-    {"enabled", NULL, 34, true},
+    {"anomalyDetectorArn", NULL, 21, true, MODEL_LOC_BODY},
+    {"evaluationFrequency", NULL, 208, false, MODEL_LOC_BODY},
+    {"filterPattern", NULL, 242, false, MODEL_LOC_BODY},
+    {"anomalyVisibilityTime", NULL, 25, false, MODEL_LOC_BODY},
+    {"enabled", NULL, 34, true, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateLookupTableRequest[] = {
-    {"lookupTableArn", NULL, 27, true},
-    {"description", NULL, 404, false},
-    {"tableBody", NULL, 617, true},
-    {"kmsKeyId", NULL, 334, false},
+    {"lookupTableArn", NULL, 27, true, MODEL_LOC_BODY},
+    {"description", NULL, 404, false, MODEL_LOC_BODY},
+    {"tableBody", NULL, 617, true, MODEL_LOC_BODY},
+    {"kmsKeyId", NULL, 334, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateLookupTableResponse[] = {
-    {"lookupTableArn", NULL, 27, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"lookupTableArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateScheduledQueryRequest[] = {
-    {"identifier", NULL, 568, true},
-    {"description", NULL, 564, false},
-    {"queryLanguage", NULL, 517, true},
-    {"queryString", NULL, 527, true},
-    {"logGroupIdentifiers", NULL, 569, false},
-    {"scheduleExpression", NULL, 562, true},
-    {"timezone", NULL, 563, false},
-    {"startTimeOffset", NULL, 599, false},
-    {"destinationConfiguration", NULL, 181, false},
-    {"scheduleStartTime", NULL, 642, false},
-    {"scheduleEndTime", NULL, 642, false},
-    {"executionRoleArn", NULL, 550, true},
-    {"state", NULL, 571, false},
+    {"identifier", NULL, 568, true, MODEL_LOC_BODY},
+    {"description", NULL, 564, false, MODEL_LOC_BODY},
+    {"queryLanguage", NULL, 517, true, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, true, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 569, false, MODEL_LOC_BODY},
+    {"scheduleExpression", NULL, 562, true, MODEL_LOC_BODY},
+    {"timezone", NULL, 563, false, MODEL_LOC_BODY},
+    {"startTimeOffset", NULL, 599, false, MODEL_LOC_BODY},
+    {"destinationConfiguration", NULL, 181, false, MODEL_LOC_BODY},
+    {"scheduleStartTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"scheduleEndTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"executionRoleArn", NULL, 550, true, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpdateScheduledQueryResponse[] = {
-    {"scheduledQueryArn", NULL, 27, false},
-    {"name", NULL, 570, false},
-    {"description", NULL, 564, false},
-    {"queryLanguage", NULL, 517, false},
-    {"queryString", NULL, 527, false},
-    {"logGroupIdentifiers", NULL, 569, false},
-    {"scheduleExpression", NULL, 562, false},
-    {"timezone", NULL, 563, false},
-    {"startTimeOffset", NULL, 599, false},
-    {"destinationConfiguration", NULL, 181, false},
-    {"state", NULL, 571, false},
-    {"lastTriggeredTime", NULL, 642, false},
-    {"lastExecutionStatus", NULL, 215, false},
-    {"scheduleStartTime", NULL, 642, false},
-    {"scheduleEndTime", NULL, 642, false},
-    {"executionRoleArn", NULL, 550, false},
-    {"creationTime", NULL, 642, false},
-    {"lastUpdatedTime", NULL, 642, false},
+    {"scheduledQueryArn", NULL, 27, false, MODEL_LOC_BODY},
+    {"name", NULL, 570, false, MODEL_LOC_BODY},
+    {"description", NULL, 564, false, MODEL_LOC_BODY},
+    {"queryLanguage", NULL, 517, false, MODEL_LOC_BODY},
+    {"queryString", NULL, 527, false, MODEL_LOC_BODY},
+    {"logGroupIdentifiers", NULL, 569, false, MODEL_LOC_BODY},
+    {"scheduleExpression", NULL, 562, false, MODEL_LOC_BODY},
+    {"timezone", NULL, 563, false, MODEL_LOC_BODY},
+    {"startTimeOffset", NULL, 599, false, MODEL_LOC_BODY},
+    {"destinationConfiguration", NULL, 181, false, MODEL_LOC_BODY},
+    {"state", NULL, 571, false, MODEL_LOC_BODY},
+    {"lastTriggeredTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastExecutionStatus", NULL, 215, false, MODEL_LOC_BODY},
+    {"scheduleStartTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"scheduleEndTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"executionRoleArn", NULL, 550, false, MODEL_LOC_BODY},
+    {"creationTime", NULL, 642, false, MODEL_LOC_BODY},
+    {"lastUpdatedTime", NULL, 642, false, MODEL_LOC_BODY},
 };
 static const model_member_t m_UpperCaseString[] = {
-    {"withKeys", NULL, 672, true},
+    {"withKeys", NULL, 672, true, MODEL_LOC_BODY},
 };
 
 static const model_shape_t shapes[] = {
@@ -3189,119 +3297,119 @@ static const model_shape_t shapes[] = {
 };
 
 static const model_op_t ops[] = {
-    {"AssociateKmsKey", 28, -1, NULL},
-    {"AssociateSourceToS3TableIntegration", 29, 30, NULL},
-    {"CancelExportTask", 37, -1, NULL},
-    {"CancelImportTask", 38, 39, NULL},
-    {"CreateDelivery", 52, 53, NULL},
-    {"CreateExportTask", 54, 55, NULL},
-    {"CreateImportTask", 56, 57, NULL},
-    {"CreateLogAnomalyDetector", 58, 59, NULL},
-    {"CreateLogGroup", 60, -1, NULL},
-    {"CreateLogStream", 61, -1, NULL},
-    {"CreateLookupTable", 62, 63, NULL},
-    {"CreateScheduledQuery", 64, 65, NULL},
-    {"DeleteAccountPolicy", 80, -1, NULL},
-    {"DeleteDataProtectionPolicy", 81, -1, NULL},
-    {"DeleteDelivery", 84, -1, NULL},
-    {"DeleteDeliveryDestination", 83, -1, NULL},
-    {"DeleteDeliveryDestinationPolicy", 82, -1, NULL},
-    {"DeleteDeliverySource", 85, -1, NULL},
-    {"DeleteDestination", 86, -1, NULL},
-    {"DeleteIndexPolicy", 87, 88, NULL},
-    {"DeleteIntegration", 89, 90, NULL},
-    {"DeleteLogAnomalyDetector", 92, -1, NULL},
-    {"DeleteLogGroup", 93, -1, NULL},
-    {"DeleteLogStream", 94, -1, NULL},
-    {"DeleteLookupTable", 95, -1, NULL},
-    {"DeleteMetricFilter", 96, -1, NULL},
-    {"DeleteQueryDefinition", 97, 98, NULL},
-    {"DeleteResourcePolicy", 99, -1, NULL},
-    {"DeleteRetentionPolicy", 100, -1, NULL},
-    {"DeleteScheduledQuery", 101, 102, NULL},
-    {"DeleteSubscriptionFilter", 103, -1, NULL},
-    {"DeleteTransformer", 104, -1, NULL},
-    {"DescribeAccountPolicies", 134, 135, NULL},
-    {"DescribeConfigurationTemplates", 136, 137, NULL},
-    {"DescribeDeliveries", 138, 139, NULL},
-    {"DescribeDeliveryDestinations", 140, 141, NULL},
-    {"DescribeDeliverySources", 142, 143, NULL},
-    {"DescribeDestinations", 144, 145, NULL},
-    {"DescribeExportTasks", 146, 147, NULL},
-    {"DescribeFieldIndexes", 149, 150, NULL},
-    {"DescribeImportTaskBatches", 151, 152, NULL},
-    {"DescribeImportTasks", 153, 154, NULL},
-    {"DescribeIndexPolicies", 156, 157, NULL},
-    {"DescribeLogGroups", 160, 161, NULL},
-    {"DescribeLogStreams", 162, 163, NULL},
-    {"DescribeLookupTables", 165, 166, NULL},
-    {"DescribeMetricFilters", 167, 168, NULL},
-    {"DescribeQueries", 170, 171, NULL},
-    {"DescribeQueryDefinitions", 172, 173, NULL},
-    {"DescribeResourcePolicies", 174, 175, NULL},
-    {"DescribeSubscriptionFilters", 176, 177, NULL},
-    {"DisassociateKmsKey", 190, -1, NULL},
-    {"DisassociateSourceFromS3TableIntegration", 191, 192, NULL},
-    {"FilterLogEvents", 239, 240, NULL},
-    {"GetDataProtectionPolicy", 250, 251, NULL},
-    {"GetDelivery", 256, 257, NULL},
-    {"GetDeliveryDestination", 254, 255, NULL},
-    {"GetDeliveryDestinationPolicy", 252, 253, NULL},
-    {"GetDeliverySource", 258, 259, NULL},
-    {"GetIntegration", 260, 261, NULL},
-    {"GetLogAnomalyDetector", 262, 263, NULL},
-    {"GetLogEvents", 264, 265, NULL},
-    {"GetLogFields", 266, 267, NULL},
-    {"GetLogGroupFields", 268, 269, NULL},
-    {"GetLogObject", 270, 271, NULL},
-    {"GetLogRecord", 273, 274, NULL},
-    {"GetLookupTable", 275, 276, NULL},
-    {"GetQueryResults", 279, 280, NULL},
-    {"GetScheduledQuery", 284, 285, NULL},
-    {"GetScheduledQueryHistory", 282, 283, NULL},
-    {"GetTransformer", 286, 287, NULL},
-    {"ListAggregateLogGroupSummaries", 337, 338, NULL},
-    {"ListAnomalies", 340, 341, NULL},
-    {"ListIntegrations", 342, 343, NULL},
-    {"ListLogAnomalyDetectors", 346, 347, NULL},
-    {"ListLogGroups", 351, 353, NULL},
-    {"ListLogGroupsForQuery", 349, 350, NULL},
-    {"ListScheduledQueries", 355, 356, NULL},
-    {"ListSourcesForS3TableIntegration", 358, 359, NULL},
-    {"ListTagsForResource", 360, 361, NULL},
-    {"ListTagsLogGroup", 362, 363, NULL},
-    {"PutAccountPolicy", 477, 478, NULL},
-    {"PutBearerTokenAuthentication", 479, -1, NULL},
-    {"PutDataProtectionPolicy", 480, 481, NULL},
-    {"PutDeliveryDestination", 484, 485, NULL},
-    {"PutDeliveryDestinationPolicy", 482, 483, NULL},
-    {"PutDeliverySource", 486, 487, NULL},
-    {"PutDestination", 489, 490, NULL},
-    {"PutDestinationPolicy", 488, -1, NULL},
-    {"PutIndexPolicy", 491, 492, NULL},
-    {"PutIntegration", 493, 494, NULL},
-    {"PutLogEvents", 495, 496, NULL},
-    {"PutLogGroupDeletionProtection", 497, -1, NULL},
-    {"PutMetricFilter", 498, -1, NULL},
-    {"PutQueryDefinition", 499, 500, NULL},
-    {"PutResourcePolicy", 501, 502, NULL},
-    {"PutRetentionPolicy", 503, -1, NULL},
-    {"PutSubscriptionFilter", 504, -1, NULL},
-    {"PutTransformer", 505, -1, NULL},
-    {"StartLiveTail", 594, 595, NULL},
-    {"StartQuery", 597, 598, NULL},
-    {"StopQuery", 602, 603, NULL},
-    {"TagLogGroup", 627, -1, NULL},
-    {"TagResource", 628, -1, NULL},
-    {"TestMetricFilter", 636, 637, NULL},
-    {"TestTransformer", 638, 639, NULL},
-    {"UntagLogGroup", 661, -1, NULL},
-    {"UntagResource", 662, -1, NULL},
-    {"UpdateAnomaly", 663, -1, NULL},
-    {"UpdateDeliveryConfiguration", 664, 665, NULL},
-    {"UpdateLogAnomalyDetector", 666, -1, NULL},
-    {"UpdateLookupTable", 667, 668, NULL},
-    {"UpdateScheduledQuery", 669, 670, NULL},
+    {"AssociateKmsKey", 28, -1, NULL, NULL, NULL, 0},
+    {"AssociateSourceToS3TableIntegration", 29, 30, NULL, NULL, NULL, 0},
+    {"CancelExportTask", 37, -1, NULL, NULL, NULL, 0},
+    {"CancelImportTask", 38, 39, NULL, NULL, NULL, 0},
+    {"CreateDelivery", 52, 53, NULL, NULL, NULL, 0},
+    {"CreateExportTask", 54, 55, NULL, NULL, NULL, 0},
+    {"CreateImportTask", 56, 57, NULL, NULL, NULL, 0},
+    {"CreateLogAnomalyDetector", 58, 59, NULL, NULL, NULL, 0},
+    {"CreateLogGroup", 60, -1, NULL, NULL, NULL, 0},
+    {"CreateLogStream", 61, -1, NULL, NULL, NULL, 0},
+    {"CreateLookupTable", 62, 63, NULL, NULL, NULL, 0},
+    {"CreateScheduledQuery", 64, 65, NULL, NULL, NULL, 0},
+    {"DeleteAccountPolicy", 80, -1, NULL, NULL, NULL, 0},
+    {"DeleteDataProtectionPolicy", 81, -1, NULL, NULL, NULL, 0},
+    {"DeleteDelivery", 84, -1, NULL, NULL, NULL, 0},
+    {"DeleteDeliveryDestination", 83, -1, NULL, NULL, NULL, 0},
+    {"DeleteDeliveryDestinationPolicy", 82, -1, NULL, NULL, NULL, 0},
+    {"DeleteDeliverySource", 85, -1, NULL, NULL, NULL, 0},
+    {"DeleteDestination", 86, -1, NULL, NULL, NULL, 0},
+    {"DeleteIndexPolicy", 87, 88, NULL, NULL, NULL, 0},
+    {"DeleteIntegration", 89, 90, NULL, NULL, NULL, 0},
+    {"DeleteLogAnomalyDetector", 92, -1, NULL, NULL, NULL, 0},
+    {"DeleteLogGroup", 93, -1, NULL, NULL, NULL, 0},
+    {"DeleteLogStream", 94, -1, NULL, NULL, NULL, 0},
+    {"DeleteLookupTable", 95, -1, NULL, NULL, NULL, 0},
+    {"DeleteMetricFilter", 96, -1, NULL, NULL, NULL, 0},
+    {"DeleteQueryDefinition", 97, 98, NULL, NULL, NULL, 0},
+    {"DeleteResourcePolicy", 99, -1, NULL, NULL, NULL, 0},
+    {"DeleteRetentionPolicy", 100, -1, NULL, NULL, NULL, 0},
+    {"DeleteScheduledQuery", 101, 102, NULL, NULL, NULL, 0},
+    {"DeleteSubscriptionFilter", 103, -1, NULL, NULL, NULL, 0},
+    {"DeleteTransformer", 104, -1, NULL, NULL, NULL, 0},
+    {"DescribeAccountPolicies", 134, 135, NULL, NULL, NULL, 0},
+    {"DescribeConfigurationTemplates", 136, 137, NULL, NULL, NULL, 0},
+    {"DescribeDeliveries", 138, 139, NULL, NULL, NULL, 0},
+    {"DescribeDeliveryDestinations", 140, 141, NULL, NULL, NULL, 0},
+    {"DescribeDeliverySources", 142, 143, NULL, NULL, NULL, 0},
+    {"DescribeDestinations", 144, 145, NULL, NULL, NULL, 0},
+    {"DescribeExportTasks", 146, 147, NULL, NULL, NULL, 0},
+    {"DescribeFieldIndexes", 149, 150, NULL, NULL, NULL, 0},
+    {"DescribeImportTaskBatches", 151, 152, NULL, NULL, NULL, 0},
+    {"DescribeImportTasks", 153, 154, NULL, NULL, NULL, 0},
+    {"DescribeIndexPolicies", 156, 157, NULL, NULL, NULL, 0},
+    {"DescribeLogGroups", 160, 161, NULL, NULL, NULL, 0},
+    {"DescribeLogStreams", 162, 163, NULL, NULL, NULL, 0},
+    {"DescribeLookupTables", 165, 166, NULL, NULL, NULL, 0},
+    {"DescribeMetricFilters", 167, 168, NULL, NULL, NULL, 0},
+    {"DescribeQueries", 170, 171, NULL, NULL, NULL, 0},
+    {"DescribeQueryDefinitions", 172, 173, NULL, NULL, NULL, 0},
+    {"DescribeResourcePolicies", 174, 175, NULL, NULL, NULL, 0},
+    {"DescribeSubscriptionFilters", 176, 177, NULL, NULL, NULL, 0},
+    {"DisassociateKmsKey", 190, -1, NULL, NULL, NULL, 0},
+    {"DisassociateSourceFromS3TableIntegration", 191, 192, NULL, NULL, NULL, 0},
+    {"FilterLogEvents", 239, 240, NULL, NULL, NULL, 0},
+    {"GetDataProtectionPolicy", 250, 251, NULL, NULL, NULL, 0},
+    {"GetDelivery", 256, 257, NULL, NULL, NULL, 0},
+    {"GetDeliveryDestination", 254, 255, NULL, NULL, NULL, 0},
+    {"GetDeliveryDestinationPolicy", 252, 253, NULL, NULL, NULL, 0},
+    {"GetDeliverySource", 258, 259, NULL, NULL, NULL, 0},
+    {"GetIntegration", 260, 261, NULL, NULL, NULL, 0},
+    {"GetLogAnomalyDetector", 262, 263, NULL, NULL, NULL, 0},
+    {"GetLogEvents", 264, 265, NULL, NULL, NULL, 0},
+    {"GetLogFields", 266, 267, NULL, NULL, NULL, 0},
+    {"GetLogGroupFields", 268, 269, NULL, NULL, NULL, 0},
+    {"GetLogObject", 270, 271, NULL, NULL, NULL, 0},
+    {"GetLogRecord", 273, 274, NULL, NULL, NULL, 0},
+    {"GetLookupTable", 275, 276, NULL, NULL, NULL, 0},
+    {"GetQueryResults", 279, 280, NULL, NULL, NULL, 0},
+    {"GetScheduledQuery", 284, 285, NULL, NULL, NULL, 0},
+    {"GetScheduledQueryHistory", 282, 283, NULL, NULL, NULL, 0},
+    {"GetTransformer", 286, 287, NULL, NULL, NULL, 0},
+    {"ListAggregateLogGroupSummaries", 337, 338, NULL, NULL, NULL, 0},
+    {"ListAnomalies", 340, 341, NULL, NULL, NULL, 0},
+    {"ListIntegrations", 342, 343, NULL, NULL, NULL, 0},
+    {"ListLogAnomalyDetectors", 346, 347, NULL, NULL, NULL, 0},
+    {"ListLogGroups", 351, 353, NULL, NULL, NULL, 0},
+    {"ListLogGroupsForQuery", 349, 350, NULL, NULL, NULL, 0},
+    {"ListScheduledQueries", 355, 356, NULL, NULL, NULL, 0},
+    {"ListSourcesForS3TableIntegration", 358, 359, NULL, NULL, NULL, 0},
+    {"ListTagsForResource", 360, 361, NULL, NULL, NULL, 0},
+    {"ListTagsLogGroup", 362, 363, NULL, NULL, NULL, 0},
+    {"PutAccountPolicy", 477, 478, NULL, NULL, NULL, 0},
+    {"PutBearerTokenAuthentication", 479, -1, NULL, NULL, NULL, 0},
+    {"PutDataProtectionPolicy", 480, 481, NULL, NULL, NULL, 0},
+    {"PutDeliveryDestination", 484, 485, NULL, NULL, NULL, 0},
+    {"PutDeliveryDestinationPolicy", 482, 483, NULL, NULL, NULL, 0},
+    {"PutDeliverySource", 486, 487, NULL, NULL, NULL, 0},
+    {"PutDestination", 489, 490, NULL, NULL, NULL, 0},
+    {"PutDestinationPolicy", 488, -1, NULL, NULL, NULL, 0},
+    {"PutIndexPolicy", 491, 492, NULL, NULL, NULL, 0},
+    {"PutIntegration", 493, 494, NULL, NULL, NULL, 0},
+    {"PutLogEvents", 495, 496, NULL, NULL, NULL, 0},
+    {"PutLogGroupDeletionProtection", 497, -1, NULL, NULL, NULL, 0},
+    {"PutMetricFilter", 498, -1, NULL, NULL, NULL, 0},
+    {"PutQueryDefinition", 499, 500, NULL, NULL, NULL, 0},
+    {"PutResourcePolicy", 501, 502, NULL, NULL, NULL, 0},
+    {"PutRetentionPolicy", 503, -1, NULL, NULL, NULL, 0},
+    {"PutSubscriptionFilter", 504, -1, NULL, NULL, NULL, 0},
+    {"PutTransformer", 505, -1, NULL, NULL, NULL, 0},
+    {"StartLiveTail", 594, 595, NULL, NULL, NULL, 0},
+    {"StartQuery", 597, 598, NULL, NULL, NULL, 0},
+    {"StopQuery", 602, 603, NULL, NULL, NULL, 0},
+    {"TagLogGroup", 627, -1, NULL, NULL, NULL, 0},
+    {"TagResource", 628, -1, NULL, NULL, NULL, 0},
+    {"TestMetricFilter", 636, 637, NULL, NULL, NULL, 0},
+    {"TestTransformer", 638, 639, NULL, NULL, NULL, 0},
+    {"UntagLogGroup", 661, -1, NULL, NULL, NULL, 0},
+    {"UntagResource", 662, -1, NULL, NULL, NULL, 0},
+    {"UpdateAnomaly", 663, -1, NULL, NULL, NULL, 0},
+    {"UpdateDeliveryConfiguration", 664, 665, NULL, NULL, NULL, 0},
+    {"UpdateLogAnomalyDetector", 666, -1, NULL, NULL, NULL, 0},
+    {"UpdateLookupTable", 667, 668, NULL, NULL, NULL, 0},
+    {"UpdateScheduledQuery", 669, 670, NULL, NULL, NULL, 0},
 };
 
 const model_service_t model_logs = {
