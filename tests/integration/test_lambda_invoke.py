@@ -202,6 +202,32 @@ class InvokeTest(unittest.TestCase):
         got = self.sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1)["Messages"]
         self.assertEqual(got[0]["MessageId"], out["sent"])
 
+    def test_logs_need_the_basic_execution_role(self):
+        logs = client("logs")
+        plain = self.function(PY)
+        self.invoke(plain, {"quiet": True})
+        with self.assertRaises(ClientError) as cm:
+            logs.filter_log_events(logGroupName="/aws/lambda/" + plain)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        role = uniq("logged")
+        arn = self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST))[
+            "Role"]["Arn"]
+        basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        self.iam.attach_role_policy(RoleName=role, PolicyArn=basic)
+        self.addCleanup(self.iam.detach_role_policy, RoleName=role, PolicyArn=basic)
+        name = uniq("fn")
+        self.lam.create_function(FunctionName=name, Runtime="python3.12", Role=arn,
+                                 Handler="app.handler", Code={"ZipFile": PY})
+        self.addCleanup(self.lam.delete_function, FunctionName=name)
+        self.invoke(name, {"x": 1})
+        events = logs.filter_log_events(logGroupName="/aws/lambda/" + name)["events"]
+        lines = [e["message"] for e in events]
+        self.assertTrue(lines[0].startswith("START RequestId: "), lines)
+        self.assertIn("hello from python", "".join(lines))
+        self.assertTrue(any(m.startswith("REPORT RequestId: ") for m in lines), lines)
+        streams = logs.describe_log_streams(logGroupName="/aws/lambda/" + name)["logStreams"]
+        self.assertRegex(streams[0]["logStreamName"], r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
+
     def test_reserved_concurrency_throttles(self):
         name = self.function(PY)
         self.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
