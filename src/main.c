@@ -81,13 +81,18 @@ static void usage(FILE *f)
 static int parse_serve(int argc, char **argv, serve_opts_t *o)
 {
     static const struct option longs[] = {
-        {"host", required_argument, 0, 'h'},     {"port", required_argument, 0, 'p'},
-        {"data-dir", required_argument, 0, 'd'}, {"in-memory", no_argument, 0, 'm'},
-        {"account", required_argument, 0, 'a'},  {"root-key", required_argument, 0, 'k'},
-        {"no-iam", no_argument, 0, 'n'},         {"account-key", required_argument, 0, 'K'},
+        {"host", required_argument, 0, 'h'},
+        {"port", required_argument, 0, 'p'},
+        {"data-dir", required_argument, 0, 'd'},
+        {"in-memory", no_argument, 0, 'm'},
+        {"account", required_argument, 0, 'a'},
+        {"root-key", required_argument, 0, 'k'},
+        {"no-iam", no_argument, 0, 'n'},
+        {"account-key", required_argument, 0, 'K'},
         {"runtimes-dir", required_argument, 0, 'R'},
         {"max-concurrency", required_argument, 0, 'C'},
-        {"help", no_argument, 0, '?'},           {0, 0, 0, 0},
+        {"help", no_argument, 0, '?'},
+        {0, 0, 0, 0},
     };
     bool in_memory = false;
     int c;
