@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #define NAGARE_VERSION "0.1.0"
 
@@ -256,18 +257,26 @@ static int token_key_load(server_t *s)
     return 0;
 }
 
-/* runtimes/ of the source tree the binary was built in (build/nagare). */
+/* runtimes/ of the source tree the binary was built in: the nearest directory
+ * above the binary's (build/nagare, build/asan/nagare) that holds one. */
 static void runtimes_default(char *out, size_t cap)
 {
-    char exe[4096];
-    size_t n = sizeof(exe);
+    char dir[4096], probe[4200];
+    size_t n = sizeof(dir);
     out[0] = 0;
-    if (uv_exepath(exe, &n) != 0)
+    if (uv_exepath(dir, &n) != 0)
         return;
-    char *slash = strrchr(exe, '/');
-    if (slash)
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            return;
         *slash = 0;
-    snprintf(out, cap, "%s/../runtimes", exe);
+        snprintf(probe, sizeof(probe), "%s/runtimes/python/bootstrap", dir);
+        if (access(probe, R_OK) == 0) {
+            snprintf(out, cap, "%s/runtimes", dir);
+            return;
+        }
+    }
 }
 
 /* Lambda's executor: its instances call back at the port now listening. */
