@@ -25,24 +25,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 sqs() { "$AWS" --endpoint-url "$ENDPOINT" --output json sqs "$@"; }
 
-# check NAME EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then
-        passed=$((passed + 1))
-        echo "ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1: expected [$2] got [$3]"
-    fi
-}
-
-# has CODE FILE: "yes" when FILE (a CLI's stderr) names the error CODE, else FILE itself
-has() {
-    if grep -q -- "$1" "$2"; then echo yes; else cat "$2"; fi
-}
-
-# jget FILE EXPR: a value from a JSON file, via jq (raw output, empty if null)
-jget() { jq -r "$2 // empty" "$1" 2>/dev/null; }
+# shellcheck source=tests/integration/checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # 1. create-queue, idempotent, with attributes
 sqs create-queue --queue-name "$Q" --attributes VisibilityTimeout=40 >"$tmp/create.json" 2>"$tmp/err"

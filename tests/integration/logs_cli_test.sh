@@ -36,15 +36,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 put() { logs put-log-events --log-group-name "$G" --log-stream-name "$S" \
     --log-events "timestamp=$(now_ms),message=$1" >/dev/null; }
 
-check() {
-    if [ "$2" = "$3" ]; then
-        passed=$((passed + 1))
-        echo "ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1: expected [$2] got [$3]"
-    fi
-}
+# shellcheck source=tests/integration/checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # waitfor FILE TEXT SECONDS: "yes" once FILE contains TEXT, "no" after SECONDS
 waitfor() {
