@@ -95,25 +95,31 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 TCK=$(getconf CLK_TCK)
 
-# usage: bench_server NAME PORT CONNS SECONDS TESTS...; appends to tests.tsv
+# usage: bench_server NAME PORT CONNS SECONDS TESTS...; appends to tests.tsv. A test may be
+# TEST@CONNS (its own connection count); `cold` runs COLD_RUNS rounds instead of SECONDS.
 bench_server() {
     local name=$1 port=$2 conns=$3 secs=$4
     shift 4
-    local t c0 c1 out
-    for t in "$@"; do
-        out="$TMP/$name.$t.json"
+    local t c0 c1 out spec c len
+    for spec in "$@"; do
+        t=${spec%@*}
+        c=$conns
+        [ "$t" != "$spec" ] && c=${spec#*@}
+        len=(-d "$secs")
+        [ "$t" = cold ] && len=(-n "${COLD_RUNS:-10}")
+        out="$TMP/$name.$spec.json"
         c0=$(cpu_ticks "$SERVER_PID")
-        "$NAGARE" bench --endpoint "http://127.0.0.1:$port" --test "$t" -c "$conns" -d "$secs" \
-            --key "${BENCH_KEY:-test:test}" --json >"$out" 2>"$TMP/$name.$t.err"
+        "$NAGARE" bench --endpoint "http://127.0.0.1:$port" --test "$t" -c "$c" "${len[@]}" \
+            --key "${BENCH_KEY:-test:test}" --json >"$out" 2>"$TMP/$name.$spec.err"
         c1=$(cpu_ticks "$SERVER_PID")
         if [ ! -s "$out" ]; then
-            printf '%s\t%s\tn/a\t%s\n' "$name" "$t" "$(head -c 200 "$TMP/$name.$t.err" | tr '\t\n' '  ')" >>"$TMP/tests.tsv"
+            printf '%s\t%s\tn/a\t%s\n' "$name" "$spec" "$(head -c 200 "$TMP/$name.$spec.err" | tr '\t\n' '  ')" >>"$TMP/tests.tsv"
         else
-            printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t" \
+            printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$spec" \
                 "$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v t="$TCK" 'BEGIN { printf "%.2f", (b - a) / t }')" \
                 "$(rss_kib "$SERVER_PID")" "$out" >>"$TMP/tests.tsv"
         fi
-        printf '  %-7s %-6s done\n' "$name" "$t" >&2
+        printf '  %-7s %-9s done\n' "$name" "$spec" >&2
     done
 }
 
@@ -136,6 +142,13 @@ run_server() {
         # IAM runs: the tests act as a least-privilege IAM user instead of the root.
         local BENCH_KEY=
         case "$name" in nagare-iam*) BENCH_KEY=$(python3 "$HERE/iam_user.py" "http://127.0.0.1:$port") ;; esac
+        # Lambda runs: the no-op function (runtimes/c's echo) must exist first.
+        if [ "$name" = nagare-lambda ] &&
+            ! python3 "$HERE/lambda_fn.py" "http://127.0.0.1:$port" "$(dirname "$NAGARE")/lambda-echo" \
+                >"$TMP/lambda_fn.log" 2>&1; then
+            printf '%s\tsetup\tn/a\t%s\n' "$name" "$(tail -n 1 "$TMP/lambda_fn.log")" >>"$TMP/tests.tsv"
+            tests=""
+        fi
         # shellcheck disable=SC2086
         bench_server "$name" "$port" "$conns" "$secs" $tests
         cleanup
@@ -162,6 +175,12 @@ run_server nagare-iam /_nagare/health "$CONNS" "$SECS" "send" \
     "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-iam-data"
 run_server nagare-iam-off /_nagare/health "$CONNS" "$SECS" "send" \
     "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-iam-off-data" --no-iam
+
+# Lambda: warm synchronous Invoke of a no-op provided.al2023 function (build/lambda-echo) with
+# 1 and 16 clients, the signed GET round trip it is compared with, and cold starts.
+mkdir -p "$TMP/nagare-lambda-data"
+run_server nagare-lambda /_nagare/health 1 "$SECS" "get@1 invoke@1 invoke@16 cold" \
+    "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-lambda-data"
 
 # fauxqs: the pinned npm package, started through its library API without the request logger
 # (its CLI logs every request, which would measure the logger).
@@ -218,7 +237,7 @@ print()
 print("nagare bench, %s s per test (moto: fewer connections, half the time)" % sys.argv[3])
 print()
 print("%-14s %12s %10s" % ("server", "startup ms", "idle RSS"))
-for name in ("nagare", "nagare-iam", "nagare-iam-off", "fauxqs", "moto", "nginx"):
+for name in ("nagare", "nagare-iam", "nagare-iam-off", "nagare-lambda", "fauxqs", "moto", "nginx"):
     s = startup.get(name)
     if not s:
         continue
@@ -227,13 +246,13 @@ for name in ("nagare", "nagare-iam", "nagare-iam-off", "fauxqs", "moto", "nginx"
     else:
         print("%-14s %12s  %s" % (name, "n/a", s[1]))
 print()
-print("%-14s %-6s %10s %10s %8s %8s %8s %9s %7s" %
+print("%-14s %-9s %10s %10s %8s %8s %8s %9s %7s" %
       ("server", "test", "req/s", "msgs/s", "p50 ms", "p99 ms", "max ms", "CPU s", "RSS MiB"))
 for (name, test), r in tests.items():
     if "na" in r:
-        print("%-14s %-6s n/a  %s" % (name, test, r["na"]))
+        print("%-14s %-9s n/a  %s" % (name, test, r["na"]))
         continue
-    print("%-14s %-6s %10.0f %10.0f %8.2f %8.2f %8.1f %9.2f %7.1f%s" %
+    print("%-14s %-9s %10.0f %10.0f %8.2f %8.2f %8.1f %9.2f %7.1f%s" %
           (name, test, r["req_per_s"], r["msgs_per_s"], r["p50_ms"], r["p99_ms"], r["max_ms"],
            r["cpu"], r["rss"],
            ("  errors %d: %s" % (r["errors"], r["first_error"][:100])) if r["errors"] else ""))
@@ -257,6 +276,22 @@ ratio("send req/s nagare / GET req/s nginx", get("nagare", "send", "req_per_s"),
       get("nginx", "get", "req_per_s"), ">= 0.5")
 ratio("send as IAM user, enforced / --no-iam", get("nagare-iam", "send", "req_per_s"),
       get("nagare-iam-off", "send", "req_per_s"), ">= 0.95")
+def lam(label, v, target, unit="ms"):
+    if v is None:
+        print("%-40s n/a" % label)
+    else:
+        print("%-40s %.3f %s  (target %s)" % (label, v, unit, target))
+
+inv1, get1 = get("nagare-lambda", "invoke@1", "p50_ms"), get("nagare-lambda", "get@1", "p50_ms")
+lam("warm Invoke p50, 1 client", inv1, "overhead below")
+lam("warm Invoke p50 overhead over signed GET", None if inv1 is None or get1 is None else
+    inv1 - get1, "< 0.5 ms")
+for c in ("1", "16"):
+    r = get("nagare-lambda", "invoke@" + c, "req_per_s")
+    if r is not None:
+        print("%-40s %.0f invokes/s, p99 %.3f ms" % ("warm Invoke, %s client%s" % (c, "" if c == "1" else "s"), r,
+              get("nagare-lambda", "invoke@" + c, "p99_ms")))
+lam("cold start (provided), median", get("nagare-lambda", "cold", "p50_ms"), "< 20 ms")
 sn, sx = startup.get("nagare"), startup.get("nginx")
 if sn and sx and sn[0] == "ok" and sx[0] == "ok":
     print("%-40s %s ms vs %s ms" % ("startup nagare vs nginx", sn[1], sx[1]))

@@ -1,5 +1,5 @@
 /*
- * main — the nagare command line: serve, logs, bench, version.
+ * main — the nagare command line: serve, invoke, logs, bench, version.
  *
  * `nagare serve` wires the parts together on one libuv loop: the store (its
  * own thread), the services, the gateway (the one request path) and the HTTP
@@ -16,6 +16,7 @@
 #include "iam/bind.h"
 #include "iam/service.h"
 #include "iam/sts.h"
+#include "lambda/cli.h"
 #include "lambda/exec.h"
 #include "lambda/service.h"
 #include "logs/cli.h"
@@ -74,6 +75,9 @@ static void usage(FILE *f)
                "[--no-iam]\n"
                "                    [--account-key ACCOUNT:KEYID:SECRET]... [--runtimes-dir DIR]\n"
                "                    [--max-concurrency 1000]\n"
+               "       nagare invoke <function> [payload | @file | -] [--endpoint URL] "
+               "[--region R]\n"
+               "                     [--qualifier Q] [--key ID:SECRET]\n"
                "       nagare logs <function> [-f] [--endpoint URL] [--region REGION]\n"
                "       nagare bench --help\n"
                "       nagare version\n");
@@ -419,6 +423,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "serve"))
         return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "invoke"))
+        return lambda_cli_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "logs"))
         return logs_cli_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench"))

@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "http/client.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -41,14 +42,26 @@
 #define JSON_CONTENT  "application/x-amz-json-1.0"
 #define TARGET_PREFIX "AmazonSQS."
 
-typedef enum test_kind { TEST_SEND, TEST_BATCH, TEST_CYCLE, TEST_GET } test_kind_t;
+typedef enum test_kind {
+    TEST_SEND,
+    TEST_BATCH,
+    TEST_CYCLE,
+    TEST_GET,
+    TEST_INVOKE,
+    TEST_COLD
+} test_kind_t;
 typedef enum phase { PH_SEND, PH_RECEIVE, PH_DELETE } phase_t;
 
-static const char *const test_names[] = {"send", "batch", "cycle", "get"};
+static const char *const test_names[] = {"send", "batch", "cycle", "get", "invoke", "cold"};
+
+#define LAMBDA_CONTENT   "application/json"
+#define FUNCTION_DEFAULT "nagare-bench-echo"
+#define COLD_DEFAULT     10 /* cold starts measured without -n */
 
 typedef struct opts {
     const char *endpoint;
     const char *queue;
+    const char *function; /* invoke, cold */
     const char *region;
     char key[128], secret[128]; /* --key ID:SECRET, default the root's test/test */
     test_kind_t test;
@@ -70,6 +83,8 @@ typedef struct bench {
     size_t work_len;
     char *recv_body;
     size_t recv_len;
+    char *invoke_path;   /* /2015-03-31/functions/NAME/invocations */
+    char *function_path; /* /2015-03-31/functions/NAME/configuration */
 } bench_t;
 
 typedef struct signer {
@@ -223,6 +238,25 @@ static int send_signed(const bench_t *b, signer_t *s, http_conn_t *conn, const c
                              target ? body_len : 0, arg);
 }
 
+/* Signs and queues one Lambda REST-JSON request (service lambda). 0 or a negative libuv code. */
+static int send_rest(const bench_t *b, signer_t *s, http_conn_t *conn, const char *method,
+                     const char *path, const char *body, size_t body_len, void *arg)
+{
+    const char *date = signer_date(s);
+    char auth[512];
+    sigv4_header_t sh_hdrs[3] = {sh("Host", b->host), sh("X-Amz-Date", date),
+                                 sh("Content-Type", LAMBDA_CONTENT)};
+    sigv4_request_t req = {method, path, strlen(path), NULL, 0, sh_hdrs, 3, body, body_len};
+    if (sigv4_sign(&req, b->o.key, b->o.secret, b->o.region, "lambda", date, s->keys, auth,
+                   sizeof(auth)) < 0)
+        return UV_EINVAL;
+    http_client_header_t hdrs[4];
+    for (size_t i = 0; i < 3; i++)
+        hdrs[i] = (http_client_header_t){sh_hdrs[i].name, sh_hdrs[i].value};
+    hdrs[3] = (http_client_header_t){"Authorization", auth};
+    return http_conn_request(conn, method, path, hdrs, 4, body, body_len, arg);
+}
+
 /* ---- setup calls (CreateQueue, DeleteQueue, probe) on a private loop ----- */
 
 typedef struct call {
@@ -346,6 +380,80 @@ static void payloads_build(bench_t *b)
     free(msg);
 }
 
+/* ---- Lambda calls, one at a time on a private loop and one connection ---- */
+
+typedef struct sync_call {
+    uv_loop_t loop;
+    uv_timer_t timer;
+    http_conn_t *conn;
+    signer_t sig;
+    bool done;
+    int status;
+    uint64_t latency_ns; /* from the request's queueing to its response */
+    bool fn_error;       /* X-Amz-Function-Error was set */
+    char first_error[FIRST_ERR_MAX];
+} sync_call_t;
+
+static void on_sync_response(http_conn_t *conn, const http_response_t *res, void *arg)
+{
+    sync_call_t *sc = arg;
+    char v[64];
+    (void)conn;
+    if (res->status == UV_ECANCELED)
+        return;
+    sc->done = true;
+    sc->status = res->status;
+    sc->latency_ns = uv_hrtime() - res->sent_ns;
+    sc->fn_error = http_response_header(res, "X-Amz-Function-Error", v, sizeof(v)) == 0;
+    if ((res->status != 200 || sc->fn_error) && !sc->first_error[0])
+        snprintf(sc->first_error, sizeof(sc->first_error), "HTTP %d: %.*s", res->status,
+                 (int)(res->body_len < 400 ? res->body_len : 400), res->body);
+}
+
+static void on_sync_timeout(uv_timer_t *t)
+{
+    sync_call_t *sc = t->data;
+    sc->done = true;
+    sc->status = UV_ETIMEDOUT;
+}
+
+static void sync_open(const bench_t *b, sync_call_t *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    uv_loop_init(&sc->loop);
+    signer_init(&sc->sig);
+    sc->conn = http_conn_new(&sc->loop, (const struct sockaddr *)&b->addr, on_sync_response);
+    uv_timer_init(&sc->loop, &sc->timer);
+    sc->timer.data = sc;
+}
+
+/* One signed Lambda call, waited for; returns its status (negative: no response). */
+static int sync_do(const bench_t *b, sync_call_t *sc, const char *method, const char *path,
+                   const char *body)
+{
+    sc->done = false;
+    sc->fn_error = false;
+    int rc = send_rest(b, &sc->sig, sc->conn, method, path, body, strlen(body), sc);
+    if (rc < 0)
+        return rc;
+    uv_timer_start(&sc->timer, on_sync_timeout, SETUP_TIMEOUT * 3, 0);
+    while (!sc->done)
+        uv_run(&sc->loop, UV_RUN_ONCE);
+    uv_timer_stop(&sc->timer);
+    if (sc->status == UV_ETIMEDOUT && !sc->first_error[0])
+        snprintf(sc->first_error, sizeof(sc->first_error), "%s %s: timed out", method, path);
+    return sc->status;
+}
+
+static void sync_close(sync_call_t *sc)
+{
+    http_conn_close(sc->conn, NULL);
+    uv_close((uv_handle_t *)&sc->timer, NULL);
+    uv_run(&sc->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&sc->loop);
+    sigv4_key_cache_free(sc->sig.keys);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 static void record_error(worker_t *w, int status, const char *body, size_t len)
@@ -447,6 +555,8 @@ static void account(bconn_t *bc, const http_response_t *res)
     const bench_t *b = w->b;
     switch (b->o.test) {
     case TEST_GET:
+    case TEST_INVOKE:
+    case TEST_COLD:
         break;
     case TEST_SEND:
     case TEST_BATCH: /* one MessageId per message accepted; failed entries have none */
@@ -517,6 +627,8 @@ static void conn_next(bconn_t *bc)
     int rc;
     if (b->o.test == TEST_GET)
         rc = send_signed(b, &w->sig, bc->http, NULL, NULL, 0, bc);
+    else if (b->o.test == TEST_INVOKE)
+        rc = send_rest(b, &w->sig, bc->http, "POST", b->invoke_path, "{}", 2, bc);
     else if (b->o.test == TEST_SEND)
         rc = send_signed(b, &w->sig, bc->http, TARGET_PREFIX "SendMessage", b->work_body,
                          b->work_len, bc);
@@ -546,6 +658,11 @@ static void on_response(http_conn_t *conn, const http_response_t *res, void *arg
         return; /* after the deadline: not counted */
     int st = res->status;
     bool ok = (st >= 200 && st < 300) || (w->b->o.test == TEST_GET && st >= 400 && st < 500);
+    char fe[64];
+    /* an invocation that failed inside the function is an error too */
+    if (ok && w->b->o.test == TEST_INVOKE &&
+        http_response_header(res, "X-Amz-Function-Error", fe, sizeof(fe)) == 0)
+        ok = false;
     if (st > 0)
         bench_hist_record(&w->hist, (uv_hrtime() - res->sent_ns) / 1000);
     if (ok) {
@@ -601,15 +718,21 @@ static void worker_run(void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: nagare bench [--endpoint URL] [-c CONNECTIONS] [-d SECONDS | -n REQUESTS]\n"
-               "                    [--test send|batch|cycle|get] [--queue NAME] [--size BYTES]\n"
-               "                    [-t THREADS] [-P PIPELINE] [--wait SECONDS] [--region R] "
-               "[--json]\n"
-               "                    [--key ID:SECRET]   (default test:test, the root)\n"
-               "  defaults: --endpoint http://127.0.0.1:4566 -c 64 -d 10 --test send --size 100\n"
-               "  send: SendMessage; batch: SendMessageBatch(10); cycle: SendMessageBatch(10) ->\n"
-               "  ReceiveMessage(10) -> DeleteMessageBatch on a fresh queue; get: GET / (HTTP "
-               "ceiling)\n");
+    fprintf(f,
+            "usage: nagare bench [--endpoint URL] [-c CONNECTIONS] [-d SECONDS | -n REQUESTS]\n"
+            "                    [--test send|batch|cycle|get|invoke|cold] [--queue NAME] "
+            "[--size BYTES]\n"
+            "                    [--function NAME]   (invoke, cold; default " FUNCTION_DEFAULT ")\n"
+            "                    [-t THREADS] [-P PIPELINE] [--wait SECONDS] [--region R] "
+            "[--json]\n"
+            "                    [--key ID:SECRET]   (default test:test, the root)\n"
+            "  defaults: --endpoint http://127.0.0.1:4566 -c 64 -d 10 --test send --size 100\n"
+            "  send: SendMessage; batch: SendMessageBatch(10); cycle: SendMessageBatch(10) ->\n"
+            "  ReceiveMessage(10) -> DeleteMessageBatch on a fresh queue; get: GET / (HTTP "
+            "ceiling)\n"
+            "  invoke: synchronous Invoke of an existing function ({} as payload);\n"
+            "  cold: UpdateFunctionConfiguration (new instances), then one timed Invoke, -n "
+            "times (default 10)\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -634,21 +757,14 @@ static int parse_test(const char *s, test_kind_t *out)
 }
 
 static const struct option long_opts[] = {
-    {"endpoint", required_argument, NULL, 'e'},
-    {"connections", required_argument, NULL, 'c'},
-    {"duration", required_argument, NULL, 'd'},
-    {"requests", required_argument, NULL, 'n'},
-    {"test", required_argument, NULL, 'T'},
-    {"queue", required_argument, NULL, 'q'},
-    {"size", required_argument, NULL, 's'},
-    {"threads", required_argument, NULL, 't'},
-    {"pipeline", required_argument, NULL, 'P'},
-    {"wait", required_argument, NULL, 'w'},
-    {"region", required_argument, NULL, 'r'},
-    {"json", no_argument, NULL, 'j'},
-    {"key", required_argument, NULL, 'k'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+    {"endpoint", required_argument, NULL, 'e'}, {"connections", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'}, {"requests", required_argument, NULL, 'n'},
+    {"test", required_argument, NULL, 'T'},     {"queue", required_argument, NULL, 'q'},
+    {"function", required_argument, NULL, 'f'}, {"size", required_argument, NULL, 's'},
+    {"threads", required_argument, NULL, 't'},  {"pipeline", required_argument, NULL, 'P'},
+    {"wait", required_argument, NULL, 'w'},     {"region", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},           {"key", required_argument, NULL, 'k'},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 };
 
 static const char *opt_name(int ch)
@@ -669,6 +785,9 @@ static int apply_opt(opts_t *o, int ch, const char *arg)
         return 0;
     case 'q':
         o->queue = arg;
+        return 0;
+    case 'f':
+        o->function = arg;
         return 0;
     case 'r':
         o->region = arg;
@@ -720,6 +839,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                   .seconds = 10,
                   .size = 100,
                   .test = TEST_SEND,
+                  .function = FUNCTION_DEFAULT,
                   .key = "test",
                   .secret = "test"};
     optind = 1;
@@ -833,6 +953,59 @@ static int run_workers(const bench_t *b)
     return rc;
 }
 
+/* The function's paths, and one Invoke that must succeed (it also starts an instance). */
+static int lambda_setup(bench_t *b)
+{
+    sync_call_t sc;
+    size_t n = strlen(b->o.function) + 48;
+    for (const char *p = b->o.function; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
+            fprintf(stderr, "bench: --function takes a function name\n");
+            return -1;
+        }
+    b->invoke_path = xmalloc(n);
+    b->function_path = xmalloc(n);
+    snprintf(b->invoke_path, n, "/2015-03-31/functions/%s/invocations", b->o.function);
+    snprintf(b->function_path, n, "/2015-03-31/functions/%s/configuration", b->o.function);
+    sync_open(b, &sc);
+    int st = sync_do(b, &sc, "POST", b->invoke_path, "{}");
+    if (st != 200 || sc.fn_error)
+        fprintf(stderr, "bench: Invoke %s on %s: %s\n", b->o.function, b->o.endpoint,
+                st < 0 ? uv_strerror(st) : sc.first_error);
+    sync_close(&sc);
+    return st == 200 && !sc.fn_error ? 0 : -1;
+}
+
+/* cold: each round changes the configuration (Lambda starts new instances for the next
+ * invocation), then times one Invoke on the same connection. */
+static int run_cold(const bench_t *b)
+{
+    sync_call_t sc;
+    totals_t t;
+    char body[128];
+    uint64_t rounds = b->o.requests ? b->o.requests : COLD_DEFAULT, t0 = uv_hrtime();
+    memset(&t, 0, sizeof(t));
+    sync_open(b, &sc);
+    for (uint64_t i = 0; i < rounds; i++) {
+        snprintf(body, sizeof(body), "{\"Description\":\"nagare bench cold %llu.%llu\"}",
+                 (unsigned long long)t0, (unsigned long long)i);
+        int st = sync_do(b, &sc, "PUT", b->function_path, body);
+        if (st == 200)
+            st = sync_do(b, &sc, "POST", b->invoke_path, "{}");
+        if (st == 200 && !sc.fn_error) {
+            t.done++;
+            bench_hist_record(&t.hist, sc.latency_ns / 1000);
+        } else {
+            t.errors++;
+        }
+    }
+    t.seconds = (double)(uv_hrtime() - t0) / 1e9;
+    t.first_error = sc.first_error;
+    report(b, &t);
+    sync_close(&sc);
+    return t.done ? 0 : 1;
+}
+
 /* Resolves the endpoint and prepares the queue and payloads. 0 or -1. */
 static int bench_setup(bench_t *b)
 {
@@ -841,6 +1014,8 @@ static int bench_setup(bench_t *b)
                 b->o.endpoint);
         return -1;
     }
+    if (b->o.test == TEST_INVOKE || b->o.test == TEST_COLD)
+        return lambda_setup(b);
     if (b->o.test == TEST_GET) {
         char *resp;
         int st = call_once(b, NULL, NULL, &resp);
@@ -874,9 +1049,11 @@ int bench_main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     rc = 1;
+    if (b.o.test == TEST_COLD)
+        b.o.conns = b.o.threads = 1; /* one round after another */
     if (bench_setup(&b) < 0)
         goto out;
-    rc = run_workers(&b);
+    rc = b.o.test == TEST_COLD ? run_cold(&b) : run_workers(&b);
     if (b.o.test == TEST_CYCLE && !b.o.queue)
         delete_queue(&b);
 out:
@@ -884,5 +1061,7 @@ out:
     free(b.queue_url);
     free(b.work_body);
     free(b.recv_body);
+    free(b.invoke_path);
+    free(b.function_path);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum conn_state { ST_IDLE, ST_CONNECTING, ST_CONNECTED, ST_RESETTING };
 
@@ -51,6 +52,8 @@ struct http_conn {
     size_t q_head, q_len, q_cap, n_unsent;
     http_parser parser;
     buf_t body;
+    buf_t hdrs;    /* the response's headers, "name: value\n" each */
+    bool in_value; /* the parser is inside a header value */
     int status;
     char rbuf[64 * 1024];
 };
@@ -90,7 +93,7 @@ static void fail_oldest(http_conn_t *c, size_t n, int err)
 {
     while (n-- > 0 && c->q_len > 0) {
         pending_t p = queue_pop(c);
-        http_response_t res = {err, "", 0, p.sent_ns};
+        http_response_t res = {err, "", 0, p.sent_ns, "", 0};
         c->cb(c, &res, p.arg);
     }
 }
@@ -148,7 +151,37 @@ static int on_message_begin(http_parser *p)
 {
     http_conn_t *c = p->data;
     buf_reset(&c->body);
+    buf_reset(&c->hdrs);
+    c->in_value = false;
     c->status = 0;
+    return 0;
+}
+
+/* Field and value may each come in pieces: a field after a value starts a new line. */
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    if (c->in_value && buf_putc(&c->hdrs, '\n') < 0)
+        return -1;
+    c->in_value = false;
+    return buf_append(&c->hdrs, at, len) < 0 ? -1 : 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    http_conn_t *c = p->data;
+    if (!c->in_value && buf_puts(&c->hdrs, ": ") < 0)
+        return -1;
+    c->in_value = true;
+    return buf_append(&c->hdrs, at, len) < 0 ? -1 : 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    http_conn_t *c = p->data;
+    if (c->in_value && buf_putc(&c->hdrs, '\n') < 0)
+        return -1;
+    c->in_value = false;
     return 0;
 }
 
@@ -169,13 +202,16 @@ static int on_message_complete(http_parser *p)
         c->must_reset = true;
     pending_t e = queue_pop(c);
     http_response_t res = {(int)p->status_code, c->body.data ? c->body.data : "", c->body.len,
-                           e.sent_ns};
+                           e.sent_ns,           c->hdrs.data ? c->hdrs.data : "", c->hdrs.len};
     c->cb(c, &res, e.arg);
     return (c->closing || c->must_reset) ? -1 : 0;
 }
 
 static const http_parser_settings parser_settings = {
     .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
@@ -235,6 +271,7 @@ static void on_tcp_closed(uv_handle_t *h)
         buf_free(&c->out);
         buf_free(&c->inflight);
         buf_free(&c->body);
+        buf_free(&c->hdrs);
         free(c->q);
         free(c);
         return;
@@ -284,6 +321,7 @@ http_conn_t *http_conn_new(uv_loop_t *loop, const struct sockaddr *addr, http_re
     buf_init(&c->out, 0); /* our own output */
     buf_init(&c->inflight, 0);
     buf_init(&c->body, HTTP_CLIENT_MAX_BODY);
+    buf_init(&c->hdrs, HTTP_CLIENT_MAX_HEADERS);
     c->state = ST_IDLE;
     return c;
 }
@@ -409,5 +447,30 @@ out:
     if (ai)
         freeaddrinfo(ai);
     free(host);
+    return rc;
+}
+
+int http_response_header(const http_response_t *res, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    const char *p = res->headers, *end = p ? p + res->headers_len : p;
+    int rc = -1;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) >= n + 2 && !strncasecmp(p, name, n) && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (v < eol && *v == ' ')
+                v++;
+            if ((size_t)(eol - v) < cap) {
+                memcpy(out, v, (size_t)(eol - v));
+                out[eol - v] = '\0';
+                rc = 0;
+            }
+            break;
+        }
+        p = eol + 1;
+    }
     return rc;
 }

@@ -11,8 +11,8 @@
  * a negative libuv error code as its status; the connection stays usable (the
  * next request reconnects).
  *
- * It is not a general client: no TLS, no redirects, no response headers are
- * kept, and bodies over HTTP_CLIENT_MAX_BODY fail the connection.
+ * It is not a general client: no TLS, no redirects, and bodies over
+ * HTTP_CLIENT_MAX_BODY (headers over HTTP_CLIENT_MAX_HEADERS) fail the connection.
  */
 #ifndef NAGARE_HTTP_CLIENT_H
 #define NAGARE_HTTP_CLIENT_H
@@ -24,6 +24,8 @@
 
 /* Largest response body accepted: ten 256 KiB SQS messages plus JSON overhead. */
 #define HTTP_CLIENT_MAX_BODY (8u << 20)
+/* Largest header block kept (Lambda's X-Amz-Log-Result is 4 KB of log, base64). */
+#define HTTP_CLIENT_MAX_HEADERS (64u << 10)
 
 typedef struct http_conn http_conn_t;
 
@@ -36,8 +38,14 @@ typedef struct http_response {
     int status;       /* HTTP status, or a negative libuv error code (no response) */
     const char *body; /* NUL-terminated; valid only during the callback */
     size_t body_len;
-    uint64_t sent_ns; /* uv_hrtime() when the request was queued */
+    uint64_t sent_ns;    /* uv_hrtime() when the request was queued */
+    const char *headers; /* "name: value\n" per header, as received; valid during the callback */
+    size_t headers_len;
 } http_response_t;
+
+/* Copies the value of the first header called name (any case) into out (cap bytes, NUL
+ * terminated). 0, or -1 when it is absent or longer than cap - 1. */
+int http_response_header(const http_response_t *res, const char *name, char *out, size_t cap);
 
 /* Called once per request, in request order. arg is the request's argument. */
 typedef void (*http_response_cb)(http_conn_t *conn, const http_response_t *res, void *arg);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SYNC_PAYLOAD_MAX  6291456 /* 6 MB, request and response */
@@ -357,6 +358,46 @@ out:
     return rc;
 }
 
+/* Code: {S3Bucket: "hot-reload", S3Key: "/abs/dir"}: the code runs from that directory as it
+ * is (no copy), so edits show at the next cold start. Any other bucket: nagare has no S3, and
+ * answers as Lambda does for a bucket that does not exist. CodeSha256 is the SHA-256 of the
+ * path (AWS-shaped and stable), CodeSize 0. */
+static int apply_hot(aws_call_t *c, lambda_conf_t *conf, const char *bucket, const char *key)
+{
+    struct stat st;
+    uint8_t sha[32];
+    if (strcmp(bucket, LAMBDA_HOT_BUCKET))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 "
+                             "Error Message: The specified bucket does not exist");
+    if (!key || key[0] != '/' || stat(key, &st) < 0 || !S_ISDIR(st.st_mode))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error "
+                             "Message: The hot-reload S3Key must be an absolute path to an "
+                             "existing directory: %.200s",
+                             key ? key : "");
+    digest_sha256(key, strlen(key), sha);
+    b64_encode_into(sha, sizeof(sha), conf->code_sha256);
+    conf->code_size = 0;
+    set_str(&conf->hot_dir, key);
+    return 0;
+}
+
+/* The code members of a request (Code.* for CreateFunction, top level for UpdateFunctionCode). */
+static int apply_code(aws_call_t *c, lambda_conf_t *conf, const char *name, const json_t *code)
+{
+    const char *zip = jstr(code, "ZipFile"), *bucket = jstr(code, "S3Bucket");
+    if (zip) {
+        free(conf->hot_dir);
+        conf->hot_dir = NULL;
+        return apply_zip(c, conf, name, zip);
+    }
+    if (bucket)
+        return apply_hot(c, conf, bucket, jstr(code, "S3Key"));
+    return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                         "Please provide a source for function code.");
+}
+
 /* ---- functions ---------------------------------------------------------------------------- */
 
 static json_t *tags_json(const lambda_fn_t *fn)
@@ -388,7 +429,7 @@ static int h_create_function(aws_call_t *c)
 {
     lambda_conf_t conf = {.timeout_s = 3, .memory_mb = 128};
     const char *name = jstr(c->in, "FunctionName");
-    const char *zip = jstr(json_object_get(c->in, "Code"), "ZipFile");
+    const json_t *code = json_object_get(c->in, "Code");
     lambda_ref_t ref;
     lambda_fn_t *fn;
     int rc = -1;
@@ -406,12 +447,7 @@ static int h_create_function(aws_call_t *c)
                       "deployment packages.");
         goto out;
     }
-    if (!zip) {
-        aws_error_set(&c->err, 400, "InvalidParameterValueException",
-                      "Please provide a source for function code.");
-        goto out;
-    }
-    if (apply_config(c, &conf) < 0 || apply_zip(c, &conf, ref.name, zip) < 0)
+    if (apply_config(c, &conf) < 0 || apply_code(c, &conf, ref.name, code) < 0)
         goto out;
     if (lambda_fn_create(reg(c), c->principal.account, c->region, ref.name, &conf, c->now_ms, &fn,
                          &c->err) < 0)
@@ -439,6 +475,15 @@ static int h_get_function(aws_call_t *c)
     c->out = json_pack("{s:o, s:{s:s}, s:o}", "Configuration",
                        conf_json(fn, v, ref.qualifier[0] != 0, VIEW_STEADY), "Code",
                        "RepositoryType", "S3", "Tags", tags_json(fn));
+    /* AWS's Location is a presigned URL to the package; a hot-reload function's package is its
+     * directory */
+    if (v->hot_dir) {
+        buf_t loc;
+        buf_init(&loc, 0);
+        buf_printf(&loc, "file://%s", v->hot_dir);
+        json_object_set_new(json_object_get(c->out, "Code"), "Location", json_string(loc.data));
+        buf_free(&loc);
+    }
     if (fn->reserved >= 0)
         json_object_set_new(c->out, "Concurrency",
                             json_pack("{s:i}", "ReservedConcurrentExecutions", fn->reserved));
@@ -540,15 +585,10 @@ static int update_latest(aws_call_t *c, bool code)
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
     lambda_conf_t conf;
-    const char *zip = jstr(c->in, "ZipFile");
     if (!fn || revision_ok(c, fn) < 0)
         return AWS_CALL_ERROR;
-    if (code && !zip)
-        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
-                             "Please provide a source for function code."),
-               AWS_CALL_ERROR;
     lambda_conf_copy(&conf, &fn->latest);
-    int rc = code ? apply_zip(c, &conf, fn->name, zip) : apply_config(c, &conf);
+    int rc = code ? apply_code(c, &conf, fn->name, c->in) : apply_config(c, &conf);
     if (rc == 0) {
         lambda_fn_set_latest(reg(c), fn, &conf, c->now_ms);
         retire(c, fn);
@@ -975,6 +1015,17 @@ static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
     return 0;
 }
 
+/* A hot-reload function's code id also follows its directory's fingerprint: taken again
+ * before any cold start, so a new instance runs, and reports, what is there now; warm
+ * instances of the old fingerprint are then retired by the executor as they come idle. */
+static void hot_code_id(aws_call_t *c, lambda_exec_t *x, lambda_fn_spec_t *spec,
+                        const lambda_conf_t *v)
+{
+    spec->code_id = v->code_id ^ lambda_service_hot_fingerprint(svc_of(c), v->hot_dir, false);
+    if (!lambda_exec_warm(x, spec))
+        spec->code_id = v->code_id ^ lambda_service_hot_fingerprint(svc_of(c), v->hot_dir, true);
+}
+
 static int h_invoke(aws_call_t *c)
 {
     lambda_ref_t ref;
@@ -1015,9 +1066,13 @@ static int h_invoke(aws_call_t *c)
         .role_arn = v->role,
         .reserved = fn->reserved,
     };
-    char *dir =
-        lambda_service_code_dir(svc_of(c), fn->account, fn->region, fn->name, v->code_sha256);
-    spec.code_dir = dir;
+    char *dir = v->hot_dir ? NULL
+                           : lambda_service_code_dir(svc_of(c), fn->account, fn->region, fn->name,
+                                                     v->code_sha256);
+    spec.code_dir = dir ? dir : v->hot_dir;
+    spec.hot = v->hot_dir != NULL;
+    if (v->hot_dir)
+        hot_code_id(c, x, &spec, v);
     const char *log = jstr(c->in, "LogType");
     /* Event: queued to the executor without waiting (not yet durable, no retries) */
     int rc = lambda_exec_invoke(x, &spec, payload, len, !event && log && !strcmp(log, "Tail"),

@@ -788,6 +788,10 @@ static void env_build(inst_t *i, const lambda_fn_spec_t *fn, env_t *e)
     env_add_credentials(x, fn, e);
     env_add(e, "TZ", ":UTC");
     env_add(e, "LANG", "en_US.UTF-8");
+    /* A hot-reload directory is the user's own: no __pycache__ written into it, and none
+     * whose second-granular timestamps would hide an edit made within the same second. */
+    if (fn->hot)
+        env_add(e, "PYTHONDONTWRITEBYTECODE", "1");
     const char *path = getenv("PATH");
     env_add(e, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
 }
@@ -1030,6 +1034,20 @@ int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void 
     }
     inst_assign(i, v, rc, fn->code_dir);
     return 0;
+}
+
+bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn)
+{
+    for (const pool_t *p = x->pools; p; p = p->next) {
+        if (strcmp(p->account, fn->account) || strcmp(p->region, fn->region) ||
+            strcmp(p->name, fn->name))
+            continue;
+        for (const inst_t *i = p->insts; i; i = i->next)
+            if (i->state == I_READY && !i->retiring && i->code_id == fn->code_id &&
+                !strcmp(i->version, fn->version))
+                return true;
+    }
+    return false;
 }
 
 void lambda_exec_forget(lambda_exec_t *x, const char *account, const char *region, const char *name)

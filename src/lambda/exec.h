@@ -45,6 +45,7 @@ typedef struct lambda_fn_spec { /* one function version to run (strings borrowed
                              "nodejs18.x".."nodejs22.x" */
     const char *handler;  /* "app.handler"; ignored by provided */
     const char *code_dir; /* directory holding the unpacked code */
+    bool hot;             /* code_dir is a hot-reload directory (the user's, not a copy) */
     uint64_t code_id; /* changes when the code or config changes: warm instances of an older id are
                          retired */
     int timeout_s;    /* 1..900 */
@@ -91,6 +92,10 @@ lambda_exec_t *lambda_exec_new(uv_loop_t *loop, const lambda_exec_config_t *cfg)
 int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void *payload,
                        size_t len, bool want_log_tail, lambda_result_cb cb, void *ud,
                        aws_error_t *err);
+/* True when an idle instance of fn's code id and version would take an invocation now (no
+ * cold start). */
+bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn);
+
 /* Retires every instance of a function (deleted, or code/config changed). Idle instances are
  * stopped now; busy ones finish their invocation first, as in AWS. */
 void lambda_exec_forget(lambda_exec_t *x, const char *account, const char *region,

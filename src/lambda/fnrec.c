@@ -7,6 +7,8 @@
  *    "latest":CONF, "versions":[CONF...], "aliases":[{name,version,description,revision}],
  *    "stmts":[{sid,qualifier,text}], "tags":{k:v}}
  *
+ * A CONF of a hot-reload function also holds "hot_dir", its absolute code directory.
+ *
  * Reading is strict: a record whose names or limits do not pass the API's
  * checks is refused whole, so a damaged database cannot bring in what the API
  * would not accept. fuzz/fuzz_lambda_restore.c drives the reader.
@@ -24,13 +26,16 @@ static json_t *conf_json(const lambda_conf_t *c)
     json_t *env = json_object();
     for (size_t i = 0; i < c->n_env; i++)
         json_object_set_new(env, c->env_keys[i], json_string(c->env_values[i]));
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
-                     "version", c->version, "runtime", c->runtime, "role", c->role, "handler",
-                     c->handler, "description", c->description, "timeout", c->timeout_s, "memory",
-                     c->memory_mb, "env", env, "sha", c->code_sha256, "size",
-                     (json_int_t)c->code_size, "modified", (json_int_t)c->last_modified_ms,
-                     "revision", c->revision_id, "source", c->source_revision, "code_id",
-                     (json_int_t)c->code_id);
+    json_t *o =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
+                  "version", c->version, "runtime", c->runtime, "role", c->role, "handler",
+                  c->handler, "description", c->description, "timeout", c->timeout_s, "memory",
+                  c->memory_mb, "env", env, "sha", c->code_sha256, "size", (json_int_t)c->code_size,
+                  "modified", (json_int_t)c->last_modified_ms, "revision", c->revision_id, "source",
+                  c->source_revision, "code_id", (json_int_t)c->code_id);
+    if (c->hot_dir)
+        json_object_set_new(o, "hot_dir", json_string(c->hot_dir));
+    return o;
 }
 
 char *lambda_fn_record(const lambda_fn_t *fn, size_t *len)
@@ -96,6 +101,9 @@ static int conf_read(const json_t *o, lambda_conf_t *c)
     c->role = opt_dup(o, "role");
     c->handler = opt_dup(o, "handler");
     c->description = opt_dup(o, "description");
+    c->hot_dir = opt_dup(o, "hot_dir");
+    if (c->hot_dir && c->hot_dir[0] != '/')
+        return -1;
     c->timeout_s = (int)json_integer_value(json_object_get(o, "timeout"));
     c->memory_mb = (int)json_integer_value(json_object_get(o, "memory"));
     c->code_size = (uint64_t)json_integer_value(json_object_get(o, "size"));

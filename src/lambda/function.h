@@ -33,6 +33,7 @@
 #define LAMBDA_CODE_ZIP_MAX   (50u * 1024 * 1024)
 #define LAMBDA_CODE_UNZIP_MAX (250u * 1024 * 1024)
 #define LAMBDA_STORAGE_LIMIT  80530636800LL /* 75 GB, TotalCodeSize */
+#define LAMBDA_HOT_BUCKET     "hot-reload"  /* S3Bucket naming a local code directory */
 
 /* One version's configuration ($LATEST or a published number). Strings owned. */
 typedef struct lambda_conf {
@@ -49,6 +50,9 @@ typedef struct lambda_conf {
      * returns the last version again when nothing changed since). */
     char source_revision[37];
     uint64_t code_id; /* changes whenever code or configuration change */
+    /* The hot-reload convention (Code: {S3Bucket: "hot-reload", S3Key: DIR}): the code runs
+     * from this absolute directory, not a copy; NULL for a zip package. */
+    char *hot_dir;
 } lambda_conf_t;
 
 typedef struct lambda_alias {

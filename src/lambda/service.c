@@ -26,7 +26,15 @@
 #define LAMBDA_MAX_BODY (72u * 1024 * 1024) /* a 50 MB zip, base64 in JSON */
 #define RECORD_KIND     "lambda-fn"
 
+typedef struct hot_seen { /* a hot-reload directory's last fingerprint */
+    char *dir;
+    struct timespec mtime;
+    uint64_t fp;
+    struct hot_seen *next;
+} hot_seen_t;
+
 struct lambda_service {
+    hot_seen_t *hot;
     lambda_service_config_t cfg;
     lambda_reg_t *reg;
     char *code_root; /* <data-dir>/lambda/code, or the temporary directory */
@@ -230,6 +238,70 @@ out:
     return rc;
 }
 
+/* ---- hot reload ------------------------------------------------------------------------- */
+
+/* nftw has no user pointer: the walk's sums live here (the loop thread's only). */
+static _Thread_local struct {
+    size_t base, n;
+    uint64_t sum;
+} walk;
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static int fp_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag;
+    (void)ftw;
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, path + walk.base, strlen(path + walk.base) + 1);
+    int64_t meta[4] = {(int64_t)st->st_mode, (int64_t)st->st_size, (int64_t)st->st_mtim.tv_sec,
+                       (int64_t)st->st_mtim.tv_nsec};
+    if (S_ISDIR(st->st_mode))
+        meta[1] = meta[2] = meta[3] = 0; /* a directory's own change shows in its entries */
+    h = fnv1a(h, meta, sizeof(meta));
+    walk.sum += h * 0x9e3779b97f4a7c15ULL | 1; /* a sum: readdir's order does not matter */
+    return ++walk.n >= LAMBDA_HOT_ENTRIES_MAX;
+}
+
+uint64_t lambda_code_fingerprint(const char *dir)
+{
+    walk.base = strlen(dir);
+    walk.n = 0;
+    walk.sum = 0;
+    if (nftw(dir, fp_cb, 16, FTW_PHYS) < 0)
+        return 0;
+    return walk.sum ^ walk.n;
+}
+
+uint64_t lambda_service_hot_fingerprint(lambda_service_t *svc, const char *dir, bool fresh)
+{
+    struct stat st;
+    hot_seen_t *h = svc->hot;
+    while (h && strcmp(h->dir, dir))
+        h = h->next;
+    if (!h) {
+        h = xcalloc(1, sizeof(*h));
+        h->dir = xstrdup(dir);
+        h->next = svc->hot;
+        svc->hot = h;
+        fresh = true;
+    }
+    if (stat(dir, &st) < 0)
+        st.st_mtim = (struct timespec){0, 0};
+    if (st.st_mtim.tv_sec != h->mtime.tv_sec || st.st_mtim.tv_nsec != h->mtime.tv_nsec)
+        fresh = true;
+    if (fresh) {
+        h->mtime = st.st_mtim;
+        h->fp = lambda_code_fingerprint(dir);
+    }
+    return h->fp;
+}
+
 /* ---- the gateway hook --------------------------------------------------------------------- */
 
 /* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] -> its policy and tags. */
@@ -311,6 +383,12 @@ void lambda_service_free(lambda_service_t *svc)
     if (svc->temporary)
         rmtree(svc->code_root);
     lambda_reg_free(svc->reg);
+    while (svc->hot) {
+        hot_seen_t *h = svc->hot;
+        svc->hot = h->next;
+        free(h->dir);
+        free(h);
+    }
     free(svc->code_root);
     free(svc->policy_scratch);
     free(svc);

@@ -16,6 +16,8 @@
 #include "lambda/function.h"
 #include "store/store.h"
 
+#define LAMBDA_HOT_ENTRIES_MAX 100000
+
 typedef struct lambda_service lambda_service_t;
 
 typedef struct lambda_service_config {
@@ -51,6 +53,15 @@ char *lambda_service_code_dir(const lambda_service_t *svc, const char *account, 
 int lambda_service_unzip(const lambda_service_t *svc, const char *account, const char *region,
                          const char *name, const char *code_sha256, const void *zip, size_t len,
                          aws_error_t *err);
+
+/* Hot reload. A fingerprint of the directory tree at dir: every entry's path, type, size and
+ * modification time, order-independent, so an edit, an addition, a removal or a rename
+ * changes it. 0 when dir cannot be read. Walks at most LAMBDA_HOT_ENTRIES_MAX entries. */
+uint64_t lambda_code_fingerprint(const char *dir);
+/* The fingerprint of a hot-reload directory as last seen. Walked again when `fresh` (a cold
+ * start is coming, so what it runs must be current), when the directory's own mtime changed
+ * (a file added, removed or replaced by rename, as editors save), or the first time. */
+uint64_t lambda_service_hot_fingerprint(lambda_service_t *svc, const char *dir, bool fresh);
 
 extern const aws_action_t lambda_actions[];
 extern const size_t lambda_n_actions;

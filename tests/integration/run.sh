@@ -15,11 +15,12 @@
 #      lambda-current test_lambda_api.py under `python3` (Lambda, REST-JSON)
 #      lambda-debian  test_lambda_api.py under /usr/bin/python3
 #      invoke-current test_lambda_invoke.py under `python3`: functions run (python,
-#                     node, provided bash+curl and C), errors, timeouts, roles
+#                     node, provided bash+curl and C), errors, timeouts, roles, hot reload
 #      invoke-debian  test_lambda_invoke.py under /usr/bin/python3
 #      logs-current  test_logs.py under `python3` (CloudWatch Logs, AWS JSON 1.1)
 #      logs-debian   test_logs.py under /usr/bin/python3
 #      logs-cli      logs_cli_test.sh: `aws logs tail [--follow]`, `nagare logs [-f]`
+#      invoke-cli    invoke_cli_test.sh: `nagare invoke` and a hot-reload directory
 # 3. Starts `BINARY serve --no-iam` and runs noiam_check.py.
 #      cli           cli_test.sh with /usr/bin/aws (CLI v2, query protocol)
 #      node          `node --test` (@aws-sdk/client-sqs v3, JSON, SDK-checked MD5s)
@@ -145,6 +146,8 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     run_suite logs-debian "$LOGS_PAT" /usr/bin/python3 test_logs.py
     run_suite logs-cli 's/^logs-cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./logs_cli_test.sh "$NAGARE_ENDPOINT" "$BIN"
+    run_suite invoke-cli 's/^invoke-cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
+        ./invoke_cli_test.sh "$NAGARE_ENDPOINT" "$BIN"
     if [ ! -d "$HERE/node_modules/@aws-sdk/client-sqs" ]; then
         echo "=== npm ci"
         (cd "$HERE" && npm ci --no-audit --no-fund </dev/null) || record npm-ci 0 1 "npm ci failed"

@@ -253,6 +253,103 @@ class InvokeTest(unittest.TestCase):
         self.assertIn("TooManyRequestsException", errors)
 
 
+class HotReloadTest(unittest.TestCase):
+    """Code: {S3Bucket: "hot-reload", S3Key: DIR} runs DIR as it is; edits show at the next
+    cold start (forced here by a configuration change, as AWS starts new instances then)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lam = client("lambda", read_timeout=120)
+        cls.iam = iam_client()
+        cls.role = cls.iam.create_role(RoleName=uniq("hot"),
+                                       AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="nagare-hot-")
+        self.addCleanup(__import__("shutil").rmtree, self.dir, True)
+
+    def write(self, name, text, mode=0o644):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+
+    def hot_function(self, runtime="python3.12", handler="app.handler"):
+        name = uniq("hot")
+        r = self.lam.create_function(FunctionName=name, Runtime=runtime, Role=self.role,
+                                     Handler=handler,
+                                     Code={"S3Bucket": "hot-reload", "S3Key": self.dir})
+        self.addCleanup(self.lam.delete_function, FunctionName=name)
+        return name, r
+
+    def call(self, name):
+        r = self.lam.invoke(FunctionName=name, Payload=b"{}")
+        return json.loads(r["Payload"].read())
+
+    def test_python_edit_shows_at_next_cold_start(self):
+        self.write("app.py", "def handler(e, c):\n    return 'one'\n")
+        name, r = self.hot_function()
+        self.assertEqual(r["CodeSize"], 0)
+        self.assertEqual(len(base64.b64decode(r["CodeSha256"])), 32)
+        got = self.lam.get_function(FunctionName=name)
+        self.assertEqual(got["Code"]["RepositoryType"], "S3")
+        self.assertEqual(got["Code"]["Location"], "file://" + self.dir)
+        self.assertEqual(got["Configuration"]["PackageType"], "Zip")
+        self.assertEqual(self.call(name), "one")
+        # an edit in place (same directory entries): not seen by the warm instance ...
+        self.write("app.py", "def handler(e, c):\n    return 'two'\n")
+        # ... but by the next cold start, which a configuration change forces
+        self.lam.update_function_configuration(FunctionName=name, Description="edited")
+        self.assertEqual(self.call(name), "two")
+
+    def test_new_file_retires_warm_instances(self):
+        self.write("app.py", "import os\ndef handler(e, c):\n"
+                   "    return sorted(f for f in os.listdir('.') if f.endswith('.txt'))\n")
+        name, _ = self.hot_function()
+        self.assertEqual(self.call(name), [])
+        self.write("a.txt", "x")  # the directory changed: the next invoke starts afresh
+        self.assertEqual(self.call(name), ["a.txt"])
+
+    def test_provided_bootstrap_in_place(self):
+        with open(os.path.join(BUILD, "lambda-echo"), "rb") as f:
+            echo = f.read()
+        path = os.path.join(self.dir, "bootstrap")
+        with open(path, "wb") as f:
+            f.write(echo)
+        os.chmod(path, 0o755)
+        name, _ = self.hot_function(runtime="provided.al2023", handler="unused")
+        r = self.lam.invoke(FunctionName=name, Payload=b'{"hot":1}')
+        self.assertEqual(json.loads(r["Payload"].read()), {"hot": 1})
+
+    def test_update_function_code_between_zip_and_directory(self):
+        self.write("app.py", "def handler(e, c):\n    return 'dir'\n")
+        name = uniq("hot")
+        self.lam.create_function(FunctionName=name, Runtime="python3.12", Role=self.role,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": (
+                                     "def handler(e, c):\n    return 'zip'\n", 0o644)})})
+        self.addCleanup(self.lam.delete_function, FunctionName=name)
+        self.assertEqual(self.call(name), "zip")
+        self.lam.update_function_code(FunctionName=name, S3Bucket="hot-reload", S3Key=self.dir)
+        self.assertEqual(self.call(name), "dir")
+        self.assertEqual(self.lam.get_function(FunctionName=name)["Code"]["Location"],
+                         "file://" + self.dir)
+        self.lam.update_function_code(FunctionName=name, ZipFile=zip_of({"app.py": (
+            "def handler(e, c):\n    return 'zip2'\n", 0o644)}))
+        self.assertEqual(self.call(name), "zip2")
+        self.assertNotIn("Location", self.lam.get_function(FunctionName=name)["Code"])
+
+    def test_bad_sources_are_refused(self):
+        for code in ({"S3Bucket": "hot-reload", "S3Key": "relative/dir"},
+                     {"S3Bucket": "hot-reload", "S3Key": self.dir + "/missing"},
+                     {"S3Bucket": "some-bucket", "S3Key": "code.zip"}):
+            with self.assertRaises(ClientError) as cm:
+                self.lam.create_function(FunctionName=uniq("bad"), Runtime="python3.12",
+                                         Role=self.role, Handler="app.handler", Code=code)
+            self.assertEqual(cm.exception.response["Error"]["Code"],
+                             "InvalidParameterValueException", code)
+
+
 def main():
     print("test_lambda_invoke: python %s, boto3 %s" % (sys.version.split()[0], boto3.__version__),
           flush=True)

@@ -91,7 +91,7 @@ static void test_url_resolve(void **state)
 /* ---- a scripted server -------------------------------------------------- */
 
 static const char *const script[] = {
-    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Amz-Function-Error:  Unhandled\r\n\r\nhello",
     "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
     "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye",
 };
@@ -110,6 +110,7 @@ typedef struct fixture {
     int got;
     int status[8];
     char body[8][32];
+    char fn_error[8][32]; /* the X-Amz-Function-Error header, "-" when absent */
     http_conn_t *conn;
 } fixture_t;
 
@@ -181,6 +182,10 @@ static void on_client_response(http_conn_t *c, const http_response_t *res, void 
     int i = fx.got++;
     fx.status[i] = res->status;
     snprintf(fx.body[i], sizeof(fx.body[i]), "%.*s", (int)res->body_len, res->body);
+    if (http_response_header(res, "x-amz-function-error", fx.fn_error[i], sizeof(fx.fn_error[i])))
+        strcpy(fx.fn_error[i], "-");
+    char tiny[4];
+    assert_int_equal(http_response_header(res, "Transfer-Encoding", tiny, sizeof(tiny)), -1);
     if (i == 2) /* after the close: this one must go out on a new connection */
         assert_int_equal(http_conn_request(c, "GET", "/", NULL, 0, NULL, 0, NULL), 0);
     if (i == 3) {
@@ -211,6 +216,9 @@ static void test_client_pipeline_chunked_and_reconnect(void **state)
     assert_int_equal(fx.got, 4);
     assert_int_equal(fx.status[0], 200);
     assert_string_equal(fx.body[0], "hello");
+    assert_string_equal(fx.fn_error[0], "Unhandled"); /* any case, leading blanks dropped */
+    assert_string_equal(fx.fn_error[1], "-");
+    assert_string_equal(fx.fn_error[3], "Unhandled"); /* kept apart per response */
     assert_int_equal(fx.status[1], 404);
     assert_string_equal(fx.body[1], "abcde");
     assert_int_equal(fx.status[2], 200);

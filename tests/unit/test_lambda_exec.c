@@ -295,7 +295,8 @@ static void test_env_and_credentials(void **state)
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!strstr(env, want[i]))
             fail_msg("missing %s in\n%s", want[i], env);
-    assert_null(strstr(env, "AWS_EXECUTION_ENV")); /* only managed runtimes have one */
+    assert_null(strstr(env, "AWS_EXECUTION_ENV"));       /* only managed runtimes have one */
+    assert_null(strstr(env, "PYTHONDONTWRITEBYTECODE")); /* only hot-reload directories */
     /* the credentials are a session of the role that nagare accepts */
     char key[32], secret[64], token[4096];
     assert_int_equal(sscanf(strstr(env, "AWS_ACCESS_KEY_ID="), "AWS_ACCESS_KEY_ID=%31s", key), 1);
@@ -458,9 +459,15 @@ static void test_code_change_forget_and_reap(void **state)
     (void)state;
     fixture_t *f = fixture_new("provided.al2023", "x", 0);
     write_file(f, "bootstrap", 0755, slow_bootstrap);
+    assert_false(lambda_exec_warm(f->x, &f->fn));
     result_t r = invoke(f, "a");
     result_clear(&r);
+    assert_true(lambda_exec_warm(f->x, &f->fn)); /* idle, same code and version */
+    f->fn.version = "1";
+    assert_false(lambda_exec_warm(f->x, &f->fn));
+    f->fn.version = "$LATEST";
     f->fn.code_id = 2; /* new code: the old instance is retired, a new one started */
+    assert_false(lambda_exec_warm(f->x, &f->fn));
     r = invoke(f, "b");
     assert_non_null(strstr(r.tail, "Init Duration"));
     result_clear(&r);

@@ -7,6 +7,7 @@
  */
 #include "lambda/function.h"
 #include "base/xalloc.h"
+#include "lambda/service.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -259,6 +264,72 @@ static void test_restore(void **state)
     lambda_reg_free(r);
 }
 
+/* A hot-reload function keeps its directory through records; a relative one is refused. */
+static void test_restore_hot_dir(void **state)
+{
+    (void)state;
+    journal_t j = {0};
+    lambda_journal_t lj = {&j, j_put, j_del};
+    lambda_reg_t *r = lambda_reg_new(&lj);
+    lambda_fn_t *fn = make(r, "h");
+    lambda_conf_t c = conf("AAAA");
+    c.hot_dir = xstrdup("/src/my-fn");
+    lambda_fn_set_latest(r, fn, &c, 1500);
+    lambda_conf_t copy;
+    lambda_conf_copy(&copy, &fn->latest);
+    assert_string_equal(copy.hot_dir, "/src/my-fn");
+    lambda_conf_free(&copy);
+    lambda_fn_t *back = lambda_fn_from_record(j.last, j.last_len);
+    assert_non_null(back);
+    assert_string_equal(back->latest.hot_dir, "/src/my-fn");
+    lambda_fn_free(back);
+    char *bad = xstrdup(j.last);
+    char *t = strstr(bad, "\"/src/my-fn\"");
+    t[1] = 's';
+    assert_null(lambda_fn_from_record(bad, strlen(bad)));
+    free(bad);
+    free(j.last);
+    lambda_reg_free(r);
+}
+
+/* The fingerprint moves with an edit in place, an addition, a removal and a rename, in a
+ * subdirectory too, and stays put when nothing changed. */
+static void test_code_fingerprint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nagare-fp-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/sub/a.py", dir);
+    FILE *f = fopen(path, "w");
+    fputs("one", f);
+    fclose(f);
+    uint64_t a = lambda_code_fingerprint(dir);
+    assert_int_not_equal(a, 0);
+    assert_int_equal(lambda_code_fingerprint(dir), a);
+    /* same size, a later mtime (set explicitly: the edit may fall in the same tick) */
+    f = fopen(path, "w");
+    fputs("two", f);
+    fclose(f);
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {1234567890, 5}};
+    utimensat(AT_FDCWD, path, ts, 0);
+    uint64_t b = lambda_code_fingerprint(dir);
+    assert_int_not_equal(b, a);
+    char to[256];
+    snprintf(to, sizeof(to), "%s/sub/b.py", dir);
+    assert_int_equal(rename(path, to), 0);
+    uint64_t c = lambda_code_fingerprint(dir);
+    assert_int_not_equal(c, b);
+    assert_int_equal(unlink(to), 0);
+    uint64_t d = lambda_code_fingerprint(dir);
+    assert_int_not_equal(d, c);
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    rmdir(path);
+    rmdir(dir);
+    assert_int_equal(lambda_code_fingerprint(dir), 0); /* gone */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +337,8 @@ int main(void)
         cmocka_unit_test(test_versions_and_aliases),
         cmocka_unit_test(test_concurrency_policy_tags),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_restore_hot_dir),
+        cmocka_unit_test(test_code_fingerprint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
