@@ -29,15 +29,8 @@ trap 'rm -rf "$tmp"' EXIT
 aws_() { "$AWS" --endpoint-url "$ENDPOINT" --output json "$@"; }
 inv() { "$NAGARE" invoke "$@" --endpoint "$ENDPOINT" 2>"$tmp/err"; }
 
-check() {
-    if [ "$2" = "$3" ]; then
-        passed=$((passed + 1))
-        echo "ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1: expected [$2] got [$3]"
-    fi
-}
+# shellcheck source=tests/integration/checks.sh
+. "$(dirname "$0")/checks.sh"
 
 code() {
     cat >"$tmp/fn/app.py" <<PY
