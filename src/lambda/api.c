@@ -153,6 +153,8 @@ static json_t *conf_json(const lambda_fn_t *fn, const lambda_conf_t *v, bool qua
             json_object_set_new(vars, v->env_keys[i], json_string(v->env_values[i]));
         json_object_set_new(o, "Environment", json_pack("{s:o}", "Variables", vars));
     }
+    if (v->dlq_arn)
+        json_object_set_new(o, "DeadLetterConfig", json_pack("{s:s}", "TargetArn", v->dlq_arn));
     json_object_set_new(o, "TracingConfig", json_pack("{s:s}", "Mode", "PassThrough"));
     json_object_set_new(o, "RevisionId", json_string(v->revision_id));
     json_object_set_new(o, "PackageType", json_string("Zip"));
@@ -293,6 +295,27 @@ static void set_str(char **dst, const char *s)
     *dst = xstrdup(s);
 }
 
+/* DeadLetterConfig.TargetArn: an SQS queue's ARN (AWS also takes SNS topics,
+ * which nagare does not serve); "" removes it. */
+static int apply_dlq(aws_call_t *c, lambda_conf_t *conf)
+{
+    const json_t *d = json_object_get(c->in, "DeadLetterConfig");
+    const char *arn = d ? jstr(d, "TargetArn") : NULL;
+    if (!arn)
+        return 0;
+    free(conf->dlq_arn);
+    conf->dlq_arn = NULL;
+    if (!*arn)
+        return 0;
+    if (strncmp(arn, "arn:aws:sqs:", 12))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "The provided target arn is invalid: %s. Only SQS queues are "
+                             "supported as dead-letter targets here.",
+                             arn);
+    conf->dlq_arn = xstrdup(arn);
+    return 0;
+}
+
 /* Applies the configuration members of c->in to conf. */
 static int apply_config(aws_call_t *c, lambda_conf_t *conf)
 {
@@ -325,7 +348,7 @@ static int apply_config(aws_call_t *c, lambda_conf_t *conf)
     set_str(&conf->role, role);
     set_str(&conf->handler, jstr(in, "Handler"));
     set_str(&conf->description, jstr(in, "Description"));
-    return 0;
+    return apply_dlq(c, conf);
 }
 
 /* Code.ZipFile (or ZipFile): base64 → SHA-256, size, unpacked directory. */

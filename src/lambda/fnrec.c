@@ -24,13 +24,16 @@ static json_t *conf_json(const lambda_conf_t *c)
     json_t *env = json_object();
     for (size_t i = 0; i < c->n_env; i++)
         json_object_set_new(env, c->env_keys[i], json_string(c->env_values[i]));
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
+    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
                      "version", c->version, "runtime", c->runtime, "role", c->role, "handler",
                      c->handler, "description", c->description, "timeout", c->timeout_s, "memory",
                      c->memory_mb, "env", env, "sha", c->code_sha256, "size",
                      (json_int_t)c->code_size, "modified", (json_int_t)c->last_modified_ms,
                      "revision", c->revision_id, "source", c->source_revision, "code_id",
                      (json_int_t)c->code_id);
+    if (c->dlq_arn)
+        json_object_set_new(o, "dlq", json_string(c->dlq_arn));
+    return o;
 }
 
 char *lambda_fn_record(const lambda_fn_t *fn, size_t *len)
@@ -96,6 +99,7 @@ static int conf_read(const json_t *o, lambda_conf_t *c)
     c->role = opt_dup(o, "role");
     c->handler = opt_dup(o, "handler");
     c->description = opt_dup(o, "description");
+    c->dlq_arn = opt_dup(o, "dlq");
     c->timeout_s = (int)json_integer_value(json_object_get(o, "timeout"));
     c->memory_mb = (int)json_integer_value(json_object_get(o, "memory"));
     c->code_size = (uint64_t)json_integer_value(json_object_get(o, "size"));

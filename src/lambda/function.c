@@ -229,6 +229,7 @@ void lambda_conf_copy(lambda_conf_t *dst, const lambda_conf_t *src)
     dst->role = src->role ? xstrdup(src->role) : NULL;
     dst->handler = src->handler ? xstrdup(src->handler) : NULL;
     dst->description = src->description ? xstrdup(src->description) : NULL;
+    dst->dlq_arn = src->dlq_arn ? xstrdup(src->dlq_arn) : NULL;
     dst->env_keys = src->n_env ? xcalloc(src->n_env, sizeof(char *)) : NULL;
     dst->env_values = src->n_env ? xcalloc(src->n_env, sizeof(char *)) : NULL;
     for (size_t i = 0; i < src->n_env; i++) {
@@ -243,6 +244,7 @@ void lambda_conf_free(lambda_conf_t *c)
     free(c->role);
     free(c->handler);
     free(c->description);
+    free(c->dlq_arn);
     for (size_t i = 0; i < c->n_env; i++) {
         free(c->env_keys[i]);
         free(c->env_values[i]);
