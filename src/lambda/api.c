@@ -960,12 +960,6 @@ static void invoke_cb(void *ud, const lambda_result_t *r)
     aws_call_finish(c);
 }
 
-static void event_cb(void *ud, const lambda_result_t *r)
-{
-    (void)ud;
-    (void)r;
-}
-
 static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
 {
     const char *b64 = jstr(c->in, "Payload");
@@ -1005,7 +999,7 @@ static int h_invoke(aws_call_t *c)
     const lambda_conf_t *v = fn ? lambda_fn_resolve(fn, ref.qualifier, &c->err) : NULL;
     const char *type = jstr(c->in, "InvocationType");
     bool event = type && !strcmp(type, "Event"), dry = type && !strcmp(type, "DryRun");
-    char *payload, qarn[240];
+    char *payload;
     size_t len;
     if (!v || payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0)
         return AWS_CALL_ERROR;
@@ -1020,32 +1014,17 @@ static int h_invoke(aws_call_t *c)
         return done(aws_error_set(&c->err, 500, "ServiceException",
                                   "Function execution is not available in this server."));
     }
-    snprintf(qarn, sizeof(qarn), "%s%s%s", fn->arn, ref.qualifier[0] ? ":" : "", ref.qualifier);
-    lambda_fn_spec_t spec = {
-        .account = fn->account,
-        .region = fn->region,
-        .name = fn->name,
-        .version = v->version,
-        .arn = qarn,
-        .runtime = v->runtime,
-        .handler = v->handler,
-        .code_id = v->code_id,
-        .timeout_s = v->timeout_s,
-        .memory_mb = v->memory_mb,
-        .env_keys = (const char *const *)v->env_keys,
-        .env_values = (const char *const *)v->env_values,
-        .n_env = v->n_env,
-        .role_arn = v->role,
-        .reserved = fn->reserved,
-    };
-    char *dir =
-        lambda_service_code_dir(svc_of(c), fn->account, fn->region, fn->name, v->code_sha256);
-    spec.code_dir = dir;
     const char *log = jstr(c->in, "LogType");
-    /* Event: queued to the executor without waiting (not yet durable, no retries) */
-    int rc = lambda_exec_invoke(x, &spec, payload, len, !event && log && !strcmp(log, "Tail"),
-                                event ? event_cb : invoke_cb, event ? NULL : c, &c->err);
-    free(dir);
+    int rc;
+    if (event) {
+        /* stored durably (the gateway holds the 202 for the commit), run once committed */
+        lambda_service_enqueue(svc_of(c), fn, ref.qualifier, c->request_id, payload, len,
+                               c->now_ms);
+        rc = 0;
+    } else {
+        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len,
+                                   log && !strcmp(log, "Tail"), invoke_cb, c, &c->err);
+    }
     free(payload);
     if (rc < 0)
         return AWS_CALL_ERROR;

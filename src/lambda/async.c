@@ -73,8 +73,7 @@ static const char *qual_of(const char *q)
     return q && *q ? q : "$LATEST";
 }
 
-static bool eic_is(const lambda_eic_t *c, const char *account, const char *region,
-                   const char *name)
+static bool eic_is(const lambda_eic_t *c, const char *account, const char *region, const char *name)
 {
     return !strcmp(c->account, account) && !strcmp(c->region, region) && !strcmp(c->name, name);
 }
@@ -121,9 +120,8 @@ static int eic_check(const lambda_eic_in_t *in, aws_error_t *err)
                              "'maximumEventAgeInSeconds' failed to satisfy constraint: Member "
                              "must have value %s",
                              in->max_age_s,
-                             in->max_age_s < LAMBDA_EVENT_AGE_MIN
-                                 ? "greater than or equal to 60"
-                                 : "less than or equal to 21600");
+                             in->max_age_s < LAMBDA_EVENT_AGE_MIN ? "greater than or equal to 60"
+                                                                  : "less than or equal to 21600");
     return 0;
 }
 
@@ -173,8 +171,8 @@ int lambda_eic_put(lambda_async_t *as, const char *account, const char *region, 
     return 0;
 }
 
-int lambda_eic_delete(lambda_async_t *as, const char *account, const char *region,
-                      const char *name, const char *qualifier)
+int lambda_eic_delete(lambda_async_t *as, const char *account, const char *region, const char *name,
+                      const char *qualifier)
 {
     int rc = -1;
     for (size_t i = 0; i < as->n_eics;) {
@@ -356,23 +354,23 @@ char *lambda_event_record(const lambda_event_t *ev, size_t *len)
 {
     char *b64 = xmalloc(b64_encoded_len(ev->len) + 1);
     b64_encode_into(ev->payload, ev->len, b64);
-    json_t *doc = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "id",
-                            (json_int_t)ev->id, "request_id", ev->request_id, "account",
-                            ev->account, "region", ev->region, "name", ev->name, "qualifier",
-                            ev->qualifier, "payload", b64, "enqueued", (json_int_t)ev->enqueued_ms,
-                            "due", (json_int_t)ev->due_ms, "attempts", (int)ev->attempts,
-                            "throttles", (int)ev->throttles);
+    json_t *doc =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "id",
+                  (json_int_t)ev->id, "request_id", ev->request_id, "account", ev->account,
+                  "region", ev->region, "name", ev->name, "qualifier", ev->qualifier, "payload",
+                  b64, "enqueued", (json_int_t)ev->enqueued_ms, "due", (json_int_t)ev->due_ms,
+                  "attempts", (int)ev->attempts, "throttles", (int)ev->throttles);
     free(b64);
     return dump(doc, len);
 }
 
 char *lambda_eic_record(const lambda_eic_t *c, size_t *len)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:s?, s:I}", "account",
-                            c->account, "region", c->region, "name", c->name, "qualifier",
-                            c->qualifier, "max_retry", c->max_retry, "max_age", c->max_age_s,
-                            "on_success", c->on_success, "on_failure", c->on_failure, "modified",
-                            (json_int_t)c->last_modified_ms);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:s?, s:I}", "account", c->account,
+                  "region", c->region, "name", c->name, "qualifier", c->qualifier, "max_retry",
+                  c->max_retry, "max_age", c->max_age_s, "on_success", c->on_success, "on_failure",
+                  c->on_failure, "modified", (json_int_t)c->last_modified_ms);
     return dump(doc, len);
 }
 

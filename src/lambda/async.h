@@ -41,8 +41,8 @@
 /* FunctionEventInvokeConfig of one function and qualifier. Strings owned. */
 typedef struct lambda_eic {
     char account[16], region[32], name[65], qualifier[65]; /* qualifier "$LATEST" when none */
-    int max_retry;   /* MaximumRetryAttempts, -1 = not set (2) */
-    int max_age_s;   /* MaximumEventAgeInSeconds, -1 = not set (21600) */
+    int max_retry;                 /* MaximumRetryAttempts, -1 = not set (2) */
+    int max_age_s;                 /* MaximumEventAgeInSeconds, -1 = not set (21600) */
     char *on_success, *on_failure; /* destination ARNs, NULL = none */
     uint64_t last_modified_ms;
 } lambda_eic_t;
@@ -109,8 +109,8 @@ const lambda_eic_t *lambda_eic_get(const lambda_async_t *as, const char *account
                                    const char *region, const char *name, const char *qualifier);
 /* Deletes one (qualifier given) or every (qualifier NULL: the function went)
  * configuration of a function. 0, or -1 when none matched. */
-int lambda_eic_delete(lambda_async_t *as, const char *account, const char *region,
-                      const char *name, const char *qualifier);
+int lambda_eic_delete(lambda_async_t *as, const char *account, const char *region, const char *name,
+                      const char *qualifier);
 /* The function's configurations, qualifier order; returns how many (<= cap). */
 size_t lambda_eic_list(const lambda_async_t *as, const char *account, const char *region,
                        const char *name, const lambda_eic_t **out, size_t cap);

@@ -24,13 +24,13 @@ static json_t *conf_json(const lambda_conf_t *c)
     json_t *env = json_object();
     for (size_t i = 0; i < c->n_env; i++)
         json_object_set_new(env, c->env_keys[i], json_string(c->env_values[i]));
-    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
-                     "version", c->version, "runtime", c->runtime, "role", c->role, "handler",
-                     c->handler, "description", c->description, "timeout", c->timeout_s, "memory",
-                     c->memory_mb, "env", env, "sha", c->code_sha256, "size",
-                     (json_int_t)c->code_size, "modified", (json_int_t)c->last_modified_ms,
-                     "revision", c->revision_id, "source", c->source_revision, "code_id",
-                     (json_int_t)c->code_id);
+    json_t *o =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:o, s:s, s:I, s:I, s:s, s:s, s:I}",
+                  "version", c->version, "runtime", c->runtime, "role", c->role, "handler",
+                  c->handler, "description", c->description, "timeout", c->timeout_s, "memory",
+                  c->memory_mb, "env", env, "sha", c->code_sha256, "size", (json_int_t)c->code_size,
+                  "modified", (json_int_t)c->last_modified_ms, "revision", c->revision_id, "source",
+                  c->source_revision, "code_id", (json_int_t)c->code_id);
     if (c->dlq_arn)
         json_object_set_new(o, "dlq", json_string(c->dlq_arn));
     return o;

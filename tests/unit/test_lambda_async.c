@@ -108,24 +108,20 @@ static void test_config_and_success(void **state)
     aws_error_t err;
     const lambda_eic_t *c;
     lambda_eic_in_t in = {0, -1, NULL, "arn:aws:sqs:us-east-1:000000000000:q", true};
-    assert_int_equal(lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &in, true, T0, &c,
-                                    &err),
-                     -1);
+    assert_int_equal(
+        lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &in, true, T0, &c, &err), -1);
     assert_string_equal(err.code, "ResourceNotFoundException");
-    assert_int_equal(lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &in, false, T0, &c,
-                                    &err),
-                     0);
+    assert_int_equal(
+        lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &in, false, T0, &c, &err), 0);
     assert_string_equal(c->qualifier, "$LATEST");
     assert_string_equal(c->on_failure, "arn:aws:sqs:us-east-1:000000000000:q");
     lambda_eic_in_t bad = {3, -1, NULL, NULL, false};
-    assert_int_equal(lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &bad, true, T0, &c,
-                                    &err),
-                     -1);
+    assert_int_equal(
+        lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &bad, true, T0, &c, &err), -1);
     assert_string_equal(err.code, "ValidationException");
     bad = (lambda_eic_in_t){-1, 59, NULL, NULL, false};
-    assert_int_equal(lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &bad, true, T0, &c,
-                                    &err),
-                     -1);
+    assert_int_equal(
+        lambda_eic_put(as, "000000000000", "us-east-1", "f", NULL, &bad, true, T0, &c, &err), -1);
     /* Update merges: the destination stays */
     lambda_eic_in_t upd = {-1, 120, NULL, NULL, false};
     assert_int_equal(lambda_eic_put(as, "000000000000", "us-east-1", "f", "$LATEST", &upd, true,
@@ -208,8 +204,7 @@ static void test_records(void **state)
     lambda_eic_put(as, "000000000000", "us-east-1", "f", "live", &in, false, T0, &c, &err);
     lambda_async_enqueue(as, "000000000000", "us-east-1", "f", "live", "rid-1", "{\"a\":1}", 7, T0);
     lambda_event_t *ev = take(as, T0, false);
-    assert_int_equal(lambda_async_report(as, ev, LAMBDA_OUTCOME_ERROR, T0),
-                     LAMBDA_VERDICT_RETRY);
+    assert_int_equal(lambda_async_report(as, ev, LAMBDA_OUTCOME_ERROR, T0), LAMBDA_VERDICT_RETRY);
     assert_int_equal(lambda_async_next_due(as), T0 + 30000); /* scaled by 0.5 */
 
     journal_t j2;
