@@ -603,8 +603,15 @@ static int h_delete_function(aws_call_t *c)
         return AWS_CALL_ERROR;
     if (!ref.qualifier[0])
         retire(c, fn);
+    char account[16], region[32], name[LAMBDA_NAME_MAX + 1];
+    snprintf(account, sizeof(account), "%s", fn->account);
+    snprintf(region, sizeof(region), "%s", fn->region);
+    snprintf(name, sizeof(name), "%s", fn->name);
     if (lambda_fn_delete(reg(c), fn, ref.qualifier, &c->err) < 0)
         return AWS_CALL_ERROR;
+    /* the function's (or the version's) event invoke configurations go with it */
+    lambda_eic_delete(lambda_service_async(svc_of(c)), account, region, name,
+                      ref.qualifier[0] ? ref.qualifier : NULL);
     c->out = json_pack("{s:i}", "StatusCode", 204);
     return AWS_CALL_DONE;
 }
@@ -1035,6 +1042,142 @@ static int h_invoke(aws_call_t *c)
     return AWS_CALL_PENDING;
 }
 
+/* ---- event invoke configuration ----------------------------------------------------------- */
+
+static json_t *eic_json(const lambda_fn_t *fn, const lambda_eic_t *e)
+{
+    json_t *o = json_object(), *dest = json_object();
+    char arn[240];
+    snprintf(arn, sizeof(arn), "%s:%s", fn->arn, e->qualifier);
+    json_object_set_new(o, "LastModified", json_real((double)e->last_modified_ms / 1000.0));
+    json_object_set_new(o, "FunctionArn", json_string(arn));
+    if (e->max_retry >= 0)
+        json_object_set_new(o, "MaximumRetryAttempts", json_integer(e->max_retry));
+    if (e->max_age_s >= 0)
+        json_object_set_new(o, "MaximumEventAgeInSeconds", json_integer(e->max_age_s));
+    json_object_set_new(dest, "OnSuccess",
+                        e->on_success ? json_pack("{s:s}", "Destination", e->on_success)
+                                      : json_object());
+    json_object_set_new(dest, "OnFailure",
+                        e->on_failure ? json_pack("{s:s}", "Destination", e->on_failure)
+                                      : json_object());
+    json_object_set_new(o, "DestinationConfig", dest);
+    return o;
+}
+
+/* A destination is an SQS queue or a Lambda function here (AWS also takes SNS
+ * topics, EventBridge buses and S3 buckets, which nagare does not serve). */
+static int dest_of(aws_call_t *c, const json_t *dc, const char *which, const char **out)
+{
+    const json_t *d = json_object_get(dc, which);
+    const char *arn = d ? jstr(d, "Destination") : NULL;
+    *out = d ? (arn ? arn : "") : NULL;
+    if (!arn || !*arn || !strncmp(arn, "arn:aws:sqs:", 12) || !strncmp(arn, "arn:aws:lambda:", 15))
+        return 0;
+    return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                         "The destination ARN %s is invalid.", arn);
+}
+
+static int put_eic(aws_call_t *c, bool update)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    const json_t *r = json_object_get(c->in, "MaximumRetryAttempts"),
+                 *a = json_object_get(c->in, "MaximumEventAgeInSeconds"),
+                 *dc = json_object_get(c->in, "DestinationConfig");
+    lambda_eic_in_t in = {r ? (int)json_integer_value(r) : -1, a ? (int)json_integer_value(a) : -1,
+                          NULL, NULL, dc != NULL};
+    const lambda_eic_t *e;
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    if (r && json_integer_value(r) < 0)
+        return done(validation(c, "maximumRetryAttempts", json_integer_value(r),
+                               "Member must have value greater than or equal to 0"));
+    if (dc && (dest_of(c, dc, "OnSuccess", &in.on_success) < 0 ||
+               dest_of(c, dc, "OnFailure", &in.on_failure) < 0))
+        return AWS_CALL_ERROR;
+    if (lambda_eic_put(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                       ref.qualifier, &in, update, c->now_ms, &e, &c->err) < 0)
+        return AWS_CALL_ERROR;
+    c->out = eic_json(fn, e);
+    return AWS_CALL_DONE;
+}
+
+static int h_put_eic(aws_call_t *c)
+{
+    return put_eic(c, false);
+}
+
+static int h_update_eic(aws_call_t *c)
+{
+    return put_eic(c, true);
+}
+
+static int eic_missing(aws_call_t *c, const lambda_fn_t *fn, const char *qualifier)
+{
+    return aws_error_set(&c->err, 404, "ResourceNotFoundException",
+                         "The function %s:%s doesn't have an EventInvokeConfig", fn->arn,
+                         qualifier[0] ? qualifier : "$LATEST");
+}
+
+static int h_get_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    const lambda_eic_t *e = lambda_eic_get(lambda_service_async(svc_of(c)), fn->account, fn->region,
+                                           fn->name, ref.qualifier);
+    if (!e)
+        return done(eic_missing(c, fn, ref.qualifier));
+    c->out = eic_json(fn, e);
+    return AWS_CALL_DONE;
+}
+
+static int h_delete_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    if (lambda_eic_delete(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                          ref.qualifier) < 0)
+        return done(eic_missing(c, fn, ref.qualifier));
+    c->out = json_pack("{s:i}", "StatusCode", 204);
+    return AWS_CALL_DONE;
+}
+
+#define EIC_LIST_MAX 50
+
+static int h_list_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    const json_t *mi = json_object_get(c->in, "MaxItems");
+    const char *marker = jstr(c->in, "Marker");
+    const lambda_eic_t *all[256];
+    if (!fn)
+        return AWS_CALL_ERROR;
+    long long max = mi ? json_integer_value(mi) : EIC_LIST_MAX;
+    if (max < 1 || max > EIC_LIST_MAX)
+        return done(validation(c, "maxItems", max,
+                               max < 1 ? "Member must have value greater than or equal to 1"
+                                       : "Member must have value less than or equal to 50"));
+    size_t n = lambda_eic_list(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                               all, sizeof(all) / sizeof(all[0]));
+    size_t i = marker ? (size_t)strtoul(marker, NULL, 10) : 0;
+    json_t *list = json_array();
+    for (; i < n && json_array_size(list) < (size_t)max; i++)
+        json_array_append_new(list, eic_json(fn, all[i]));
+    c->out = json_pack("{s:o}", "FunctionEventInvokeConfigs", list);
+    if (i < n) {
+        char m[24];
+        snprintf(m, sizeof(m), "%zu", i);
+        json_object_set_new(c->out, "NextMarker", json_string(m));
+    }
+    return AWS_CALL_DONE;
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 const aws_action_t lambda_actions[] = {
@@ -1043,6 +1186,8 @@ const aws_action_t lambda_actions[] = {
     {"CreateFunction", "lambda:CreateFunction", res_function_only, h_create_function},
     {"DeleteAlias", "lambda:DeleteAlias", res_function_only, h_delete_alias},
     {"DeleteFunction", "lambda:DeleteFunction", res_function, h_delete_function},
+    {"DeleteFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", res_function,
+     h_delete_eic},
     {"DeleteFunctionConcurrency", "lambda:DeleteFunctionConcurrency", res_function_only,
      h_delete_function_concurrency},
     {"GetAccountSettings", "lambda:GetAccountSettings", res_any, h_get_account_settings},
@@ -1052,19 +1197,27 @@ const aws_action_t lambda_actions[] = {
      h_get_function_concurrency},
     {"GetFunctionConfiguration", "lambda:GetFunctionConfiguration", res_function,
      h_get_function_configuration},
+    {"GetFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig", res_function,
+     h_get_eic},
     {"GetPolicy", "lambda:GetPolicy", res_function, h_get_policy},
     {"Invoke", "lambda:InvokeFunction", res_function, h_invoke},
     {"ListAliases", "lambda:ListAliases", res_function_only, h_list_aliases},
+    {"ListFunctionEventInvokeConfigs", "lambda:ListFunctionEventInvokeConfigs", res_function_only,
+     h_list_eic},
     {"ListFunctions", "lambda:ListFunctions", res_any, h_list_functions},
     {"ListTags", "lambda:ListTags", res_tagged, h_list_tags},
     {"ListVersionsByFunction", "lambda:ListVersionsByFunction", res_function_only, h_list_versions},
     {"PublishVersion", "lambda:PublishVersion", res_function_only, h_publish_version},
     {"PutFunctionConcurrency", "lambda:PutFunctionConcurrency", res_function_only,
      h_put_function_concurrency},
+    {"PutFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig", res_function,
+     h_put_eic},
     {"RemovePermission", "lambda:RemovePermission", res_function, h_remove_permission},
     {"TagResource", "lambda:TagResource", res_tagged, h_tag_resource},
     {"UntagResource", "lambda:UntagResource", res_tagged, h_untag_resource},
     {"UpdateAlias", "lambda:UpdateAlias", res_function_only, h_update_alias},
+    {"UpdateFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig", res_function,
+     h_update_eic},
     {"UpdateFunctionCode", "lambda:UpdateFunctionCode", res_function_only, h_update_function_code},
     {"UpdateFunctionConfiguration", "lambda:UpdateFunctionConfiguration", res_function_only,
      h_update_function_configuration},
