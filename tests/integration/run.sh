@@ -17,6 +17,10 @@
 #      invoke-current test_lambda_invoke.py under `python3`: functions run (python,
 #                     node, provided bash+curl and C), errors, timeouts, roles
 #      invoke-debian  test_lambda_invoke.py under /usr/bin/python3
+#      async-current  test_lambda_async.py under `python3`: Event invocations, retries,
+#                     destinations, dead-letter queues (servers run with
+#                     NAGARE_LAMBDA_RETRY_SCALE=0.01: retries after 0.6 s and 1.2 s)
+#      async-debian   test_lambda_async.py under /usr/bin/python3
 #      logs-current  test_logs.py under `python3` (CloudWatch Logs, AWS JSON 1.1)
 #      logs-debian   test_logs.py under /usr/bin/python3
 #      logs-cli      logs_cli_test.sh: `aws logs tail [--follow]`, `nagare logs [-f]`
@@ -55,6 +59,8 @@ else
     SUITE_TIMEOUT=240
 fi
 export NAGARE_TIME_SLACK=$SLACK
+# Asynchronous invocations retry after 1 and 2 minutes in AWS: a hundredth of that here.
+export NAGARE_LAMBDA_RETRY_SCALE=0.01
 
 # Client settings must come from us only, not from the machine's AWS config.
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_SESSION_TOKEN AWS_REGION
@@ -138,6 +144,9 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     NAGARE_BUILD=$(dirname "$BIN")
     run_suite invoke-current "$INVOKE_PAT" python3 test_lambda_invoke.py
     run_suite invoke-debian "$INVOKE_PAT" /usr/bin/python3 test_lambda_invoke.py
+    ASYNC_PAT='s/^test_lambda_async\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+    run_suite async-current "$ASYNC_PAT" python3 test_lambda_async.py
+    run_suite async-debian "$ASYNC_PAT" /usr/bin/python3 test_lambda_async.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     LOGS_PAT='s/^test_logs\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
