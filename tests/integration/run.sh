@@ -30,7 +30,8 @@
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
 #    server, starts it again on D and checks queues, messages and the IAM
 #    directory (users, keys, groups, roles, policies) and the log groups,
-#    streams and events (logs_persist.py) are still there.
+#    streams and events (logs_persist.py) are still there, and a pending
+#    asynchronous invocation is resumed (async_persist.py).
 #
 # Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
 # check); a suite that dies without printing its summary counts as one failure.
@@ -176,15 +177,17 @@ fi
 DATA="$WORK/data"
 mkdir -p "$DATA"
 LOG2="$WORK/server-disk.log"
-PCHECK='s/^persistence-[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+PCHECK='s/^persistence-[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 export PERSIST_STATE="$WORK/persist-session.json"
 if start_server "$LOG2" --data-dir "$DATA"; then
     run_suite persistence-before "$PCHECK" python3 persist_check.py before
     run_suite persistence-logs-1 "$PCHECK" python3 logs_persist.py before
+    run_suite persistence-async-1 "$PCHECK" python3 async_persist.py before
     stop_server disk-1 "$LOG2"
     if start_server "$LOG2" --data-dir "$DATA"; then
         run_suite persistence-after "$PCHECK" python3 persist_check.py after
         run_suite persistence-logs-2 "$PCHECK" python3 logs_persist.py after
+        run_suite persistence-async-2 "$PCHECK" python3 async_persist.py after
         stop_server disk-2 "$LOG2"
     else
         record persistence-restart 0 1 "did not restart on the same dir"
