@@ -355,11 +355,11 @@ char *lambda_event_record(const lambda_event_t *ev, size_t *len)
     char *b64 = xmalloc(b64_encoded_len(ev->len) + 1);
     b64_encode_into(ev->payload, ev->len, b64);
     json_t *doc =
-        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "id",
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id",
                   (json_int_t)ev->id, "request_id", ev->request_id, "account", ev->account,
                   "region", ev->region, "name", ev->name, "qualifier", ev->qualifier, "payload",
                   b64, "enqueued", (json_int_t)ev->enqueued_ms, "due", (json_int_t)ev->due_ms,
-                  "attempts", (int)ev->attempts, "throttles", (int)ev->throttles);
+                  "attempts", (json_int_t)ev->attempts, "throttles", (json_int_t)ev->throttles);
     free(b64);
     return dump(doc, len);
 }
@@ -438,7 +438,7 @@ int lambda_async_restore_eic(lambda_async_t *as, const void *blob, size_t len)
     if (!json_is_object(doc) || copy_str(c->account, sizeof(c->account), doc, "account") < 0 ||
         copy_str(c->region, sizeof(c->region), doc, "region") < 0 ||
         copy_str(c->name, sizeof(c->name), doc, "name") < 0 ||
-        copy_str(c->qualifier, sizeof(c->qualifier), doc, "qualifier") < 0 ||
+        copy_str(c->qualifier, sizeof(c->qualifier), doc, "qualifier") < 0 || !c->qualifier[0] ||
         eic_check(&in, &err) < 0 || eic_find(as, c->account, c->region, c->name, c->qualifier)) {
         eic_free(c);
         goto out;
