@@ -312,6 +312,14 @@ static int apply_dlq(aws_call_t *c, lambda_conf_t *conf)
                              "The provided target arn is invalid: %s. Only SQS queues are "
                              "supported as dead-letter targets here.",
                              arn);
+    lambda_ref_t ref;
+    aws_error_t ignored;
+    if (conf->role && lambda_ref_parse(jstr(c->in, "FunctionName"), NULL, &ref, &ignored) == 0 &&
+        !lambda_service_may_deliver(svc_of(c), c->principal.account, c->region, ref.name,
+                                    conf->role, arn))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "The provided execution role does not have permissions to call "
+                             "SendMessage on SQS");
     conf->dlq_arn = xstrdup(arn);
     return 0;
 }
@@ -1096,6 +1104,17 @@ static int put_eic(aws_call_t *c, bool update)
     if (dc && (dest_of(c, dc, "OnSuccess", &in.on_success) < 0 ||
                dest_of(c, dc, "OnFailure", &in.on_failure) < 0))
         return AWS_CALL_ERROR;
+    const char *dests[2] = {in.on_success, in.on_failure};
+    for (size_t i = 0; i < 2; i++)
+        if (dests[i] && *dests[i] &&
+            !lambda_service_may_deliver(svc_of(c), fn->account, fn->region, fn->name,
+                                        lambda_fn_resolve(fn, ref.qualifier, &c->err)->role,
+                                        dests[i]))
+            return done(aws_error_set(
+                &c->err, 400, "InvalidParameterValueException",
+                "The function's execution role does not have permissions to call %s on %s",
+                strncmp(dests[i], "arn:aws:sqs:", 12) ? "InvokeFunction" : "SendMessage",
+                dests[i]));
     if (lambda_eic_put(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
                        ref.qualifier, &in, update, c->now_ms, &e, &c->err) < 0)
         return AWS_CALL_ERROR;

@@ -216,8 +216,9 @@ static void role_session(const char *account, const char *role_arn, const char *
     snprintf(p->user_id, sizeof(p->user_id), "%s:%.64s", role, fn);
 }
 
-static bool may(const lambda_events_t *e, const iam_principal_t *p, const lambda_fn_t *fn,
-                const char *action, const char *arn, const char *policy, buf_t *why)
+static bool may_as(const lambda_events_t *e, const iam_principal_t *p, const char *account,
+                   const char *region, const char *source_arn, const char *action, const char *arn,
+                   const char *policy, buf_t *why)
 {
     if (!cfg(e)->enforce_iam || !cfg(e)->authz)
         return true;
@@ -226,14 +227,50 @@ static bool may(const lambda_events_t *e, const iam_principal_t *p, const lambda
         .who = p,
         .action = action,
         .resource = arn,
-        .region = fn->region,
+        .region = region,
         .now_ms = clock_wall_ms(),
         .resource_policy = policy,
-        .source_arn = fn->arn,
-        .source_account = fn->account,
+        .source_arn = source_arn,
+        .source_account = account,
     };
     iam_authorize(cfg(e)->authz, &in, &d, why);
     return d.allowed;
+}
+
+static bool may(const lambda_events_t *e, const iam_principal_t *p, const lambda_fn_t *fn,
+                const char *action, const char *arn, const char *policy, buf_t *why)
+{
+    return may_as(e, p, fn->account, fn->region, fn->arn, action, arn, policy, why);
+}
+
+bool lambda_events_may_deliver(lambda_events_t *e, const char *account, const char *region,
+                               const char *name, const char *role_arn, const char *arn)
+{
+    iam_principal_t who;
+    char src[200];
+    char *policy = NULL;
+    const char *action = "sqs:SendMessage";
+    sqs_queue_info_t qi = {0};
+    lambda_ref_t ref;
+    aws_error_t err;
+    buf_t why;
+    buf_init(&why, 2048);
+    snprintf(src, sizeof(src), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
+    role_session(account, role_arn, name, &who);
+    if (!strncmp(arn, "arn:aws:lambda:", 15)) {
+        action = "lambda:InvokeFunction";
+        lambda_fn_t *t =
+            lambda_ref_parse(arn, NULL, &ref, &err) == 0
+                ? lambda_fn_find(lambda_service_reg(e->svc), &ref, account, region, &err)
+                : NULL;
+        policy = t ? lambda_policy_render(t, ref.qualifier) : NULL;
+    } else if (cfg(e)->sqs) {
+        sqs_queue_info(sqs_service_engine(cfg(e)->sqs), arn, &qi);
+    }
+    bool ok = may_as(e, &who, account, region, src, action, arn, policy ? policy : qi.policy, &why);
+    free(policy);
+    buf_free(&why);
+    return ok;
 }
 
 /* ---- delivery ----------------------------------------------------------------------------- */

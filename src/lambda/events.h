@@ -24,6 +24,11 @@ void lambda_events_start(lambda_events_t *e, uv_loop_t *loop);
 void lambda_events_stop(lambda_events_t *e);
 void lambda_events_free(lambda_events_t *e);
 lambda_async_t *lambda_events_engine(lambda_events_t *e);
+/* Whether function name's execution role may send to arn (an SQS queue or a
+ * function) now: what Put/UpdateFunctionEventInvokeConfig and a dead-letter
+ * target check at configuration time, as AWS does. Always true with --no-iam. */
+bool lambda_events_may_deliver(lambda_events_t *e, const char *account, const char *region,
+                               const char *name, const char *role_arn, const char *arn);
 /* Queues an event and runs it once the store has committed it. */
 void lambda_events_enqueue(lambda_events_t *e, const char *account, const char *region,
                            const char *name, const char *qualifier, const char *request_id,

@@ -340,6 +340,12 @@ void lambda_service_stop(lambda_service_t *svc)
         lambda_events_stop(svc->events);
 }
 
+bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
+                                const char *name, const char *role_arn, const char *arn)
+{
+    return lambda_events_may_deliver(svc->events, account, region, name, role_arn, arn);
+}
+
 lambda_async_t *lambda_service_async(lambda_service_t *svc)
 {
     return lambda_events_engine(svc->events);

@@ -59,6 +59,10 @@ int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const ch
 void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
                             const char *request_id, const void *payload, size_t len,
                             uint64_t now_ms);
+/* Whether the execution role role_arn of function name may deliver to arn
+ * (sqs:SendMessage on a queue, lambda:InvokeFunction on a function). */
+bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
+                                const char *name, const char *role_arn, const char *arn);
 /* The asynchronous invocation engine (event invoke configurations). */
 lambda_async_t *lambda_service_async(lambda_service_t *svc);
 

@@ -5,7 +5,8 @@ MaximumRetryAttempts times, then its record (AWS's destination format,
 condition RetriesExhausted) lands in the OnFailure queue; a succeeding one's
 record lands in the OnSuccess queue; the event itself goes to the function's
 DeadLetterConfig queue; a role without sqs:SendMessage has its destination
-record dropped; Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s) with
+record dropped (and Put is refused for it, as AWS checks the role at
+configuration time); Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s) with
 AWS's shapes and errors.
 
 The server runs with NAGARE_LAMBDA_RETRY_SCALE (run.sh sets 0.01: retries
@@ -128,15 +129,23 @@ class AsyncTest(unittest.TestCase):
 
     def test_role_without_send_drops_the_record(self):
         url, arn = self.queue()
-        marker, _ = self.queue()
         name = self.function(role=self.bare)
-        self.lam.put_function_event_invoke_config(
-            FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+        dest = {"OnSuccess": {"Destination": arn}}
+        # AWS checks the role at configuration time ...
+        with self.assertRaises(ClientError) as cm:
+            self.lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig=dest)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        self.assertIn("does not have permissions to call SendMessage on %s" % arn,
+                      cm.exception.response["Error"]["Message"])
+        self.iam.put_role_policy(RoleName=self.bare_name, PolicyName="send",
+                                 PolicyDocument=json.dumps(SEND))
+        self.lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig=dest)
+        # ... and again when it delivers: a role that lost the permission has its record dropped
+        self.iam.delete_role_policy(RoleName=self.bare_name, PolicyName="send")
         self.event(name, {"b": 1})
         time.sleep(2 * SLACK)
         got = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages")
         self.assertFalse(got)
-        # the same function once its role may send: the record arrives
         self.iam.put_role_policy(RoleName=self.bare_name, PolicyName="send",
                                  PolicyDocument=json.dumps(SEND))
         self.addCleanup(self.iam.delete_role_policy, RoleName=self.bare_name,
@@ -144,6 +153,14 @@ class AsyncTest(unittest.TestCase):
         self.event(name, {"b": 2})
         rec = json.loads(self.wait_message(url)["Body"])
         self.assertEqual(rec["requestPayload"], {"b": 2})
+
+    def test_dead_letter_target_needs_the_role(self):
+        url, arn = self.queue()
+        with self.assertRaises(ClientError) as cm:
+            self.function(role=self.bare, DeadLetterConfig={"TargetArn": arn})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        self.assertIn("permissions to call SendMessage on SQS",
+                      cm.exception.response["Error"]["Message"])
 
     def test_on_success_to_another_function(self):
         url, arn = self.queue()
