@@ -174,6 +174,7 @@ static void http_closed_cb(void *ud)
 {
     server_t *s = ud;
     s->http = NULL;
+    lambda_service_stop(s->lambda); /* before the queues its destinations use go */
     sqs_service_free(s->sqs, NULL, NULL);
     s->sqs = NULL;
     if (s->exec)
@@ -346,7 +347,10 @@ static int serve_start(server_t *s)
         fprintf(stderr, "nagare: cannot restore CloudWatch Logs state: %s\n", err);
         return -1;
     }
-    lambda_service_config_t lcfg = {s->store, s->opts.data_dir, dir, s->authz, s->opts.iam, NULL};
+    const char *scale = getenv("NAGARE_LAMBDA_RETRY_SCALE");
+    lambda_service_config_t lcfg = {s->store, s->opts.data_dir, dir,
+                                    s->authz, s->opts.iam,      NULL,
+                                    s->loop,  s->sqs,           scale ? strtod(scale, NULL) : 1.0};
     s->lambda = lambda_service_new(&lcfg, err, sizeof(err));
     if (!s->lambda) {
         fprintf(stderr, "nagare: cannot restore Lambda state: %s\n", err);

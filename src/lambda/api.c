@@ -154,6 +154,8 @@ static json_t *conf_json(const lambda_fn_t *fn, const lambda_conf_t *v, bool qua
             json_object_set_new(vars, v->env_keys[i], json_string(v->env_values[i]));
         json_object_set_new(o, "Environment", json_pack("{s:o}", "Variables", vars));
     }
+    if (v->dlq_arn)
+        json_object_set_new(o, "DeadLetterConfig", json_pack("{s:s}", "TargetArn", v->dlq_arn));
     json_object_set_new(o, "TracingConfig", json_pack("{s:s}", "Mode", "PassThrough"));
     json_object_set_new(o, "RevisionId", json_string(v->revision_id));
     json_object_set_new(o, "PackageType", json_string("Zip"));
@@ -294,6 +296,35 @@ static void set_str(char **dst, const char *s)
     *dst = xstrdup(s);
 }
 
+/* DeadLetterConfig.TargetArn: an SQS queue's ARN (AWS also takes SNS topics,
+ * which nagare does not serve); "" removes it. */
+static int apply_dlq(aws_call_t *c, lambda_conf_t *conf)
+{
+    const json_t *d = json_object_get(c->in, "DeadLetterConfig");
+    const char *arn = d ? jstr(d, "TargetArn") : NULL;
+    if (!arn)
+        return 0;
+    free(conf->dlq_arn);
+    conf->dlq_arn = NULL;
+    if (!*arn)
+        return 0;
+    if (strncmp(arn, "arn:aws:sqs:", 12))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "The provided target arn is invalid: %s. Only SQS queues are "
+                             "supported as dead-letter targets here.",
+                             arn);
+    lambda_ref_t ref;
+    aws_error_t ignored;
+    if (conf->role && lambda_ref_parse(jstr(c->in, "FunctionName"), NULL, &ref, &ignored) == 0 &&
+        !lambda_service_may_deliver(svc_of(c), c->principal.account, c->region, ref.name,
+                                    conf->role, arn))
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "The provided execution role does not have permissions to call "
+                             "SendMessage on SQS");
+    conf->dlq_arn = xstrdup(arn);
+    return 0;
+}
+
 /* Applies the configuration members of c->in to conf. */
 static int apply_config(aws_call_t *c, lambda_conf_t *conf)
 {
@@ -326,7 +357,7 @@ static int apply_config(aws_call_t *c, lambda_conf_t *conf)
     set_str(&conf->role, role);
     set_str(&conf->handler, jstr(in, "Handler"));
     set_str(&conf->description, jstr(in, "Description"));
-    return 0;
+    return apply_dlq(c, conf);
 }
 
 /* Code.ZipFile (or ZipFile): base64 → SHA-256, size, unpacked directory. */
@@ -620,8 +651,15 @@ static int h_delete_function(aws_call_t *c)
         return AWS_CALL_ERROR;
     if (!ref.qualifier[0])
         retire(c, fn);
+    char account[16], region[32], name[LAMBDA_NAME_MAX + 1];
+    snprintf(account, sizeof(account), "%s", fn->account);
+    snprintf(region, sizeof(region), "%s", fn->region);
+    snprintf(name, sizeof(name), "%s", fn->name);
     if (lambda_fn_delete(reg(c), fn, ref.qualifier, &c->err) < 0)
         return AWS_CALL_ERROR;
+    /* the function's (or the version's) event invoke configurations go with it */
+    lambda_eic_delete(lambda_service_async(svc_of(c)), account, region, name,
+                      ref.qualifier[0] ? ref.qualifier : NULL);
     c->out = json_pack("{s:i}", "StatusCode", 204);
     return AWS_CALL_DONE;
 }
@@ -977,12 +1015,6 @@ static void invoke_cb(void *ud, const lambda_result_t *r)
     aws_call_finish(c);
 }
 
-static void event_cb(void *ud, const lambda_result_t *r)
-{
-    (void)ud;
-    (void)r;
-}
-
 static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
 {
     const char *b64 = jstr(c->in, "Payload");
@@ -1015,17 +1047,6 @@ static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
     return 0;
 }
 
-/* A hot-reload function's code id also follows its directory's fingerprint: taken again
- * before any cold start, so a new instance runs, and reports, what is there now; warm
- * instances of the old fingerprint are then retired by the executor as they come idle. */
-static void hot_code_id(aws_call_t *c, lambda_exec_t *x, lambda_fn_spec_t *spec,
-                        const lambda_conf_t *v)
-{
-    spec->code_id = v->code_id ^ lambda_service_hot_fingerprint(svc_of(c), v->hot_dir, false);
-    if (!lambda_exec_warm(x, spec))
-        spec->code_id = v->code_id ^ lambda_service_hot_fingerprint(svc_of(c), v->hot_dir, true);
-}
-
 static int h_invoke(aws_call_t *c)
 {
     lambda_ref_t ref;
@@ -1033,7 +1054,7 @@ static int h_invoke(aws_call_t *c)
     const lambda_conf_t *v = fn ? lambda_fn_resolve(fn, ref.qualifier, &c->err) : NULL;
     const char *type = jstr(c->in, "InvocationType");
     bool event = type && !strcmp(type, "Event"), dry = type && !strcmp(type, "DryRun");
-    char *payload, qarn[240];
+    char *payload;
     size_t len;
     if (!v || payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0)
         return AWS_CALL_ERROR;
@@ -1048,36 +1069,17 @@ static int h_invoke(aws_call_t *c)
         return done(aws_error_set(&c->err, 500, "ServiceException",
                                   "Function execution is not available in this server."));
     }
-    snprintf(qarn, sizeof(qarn), "%s%s%s", fn->arn, ref.qualifier[0] ? ":" : "", ref.qualifier);
-    lambda_fn_spec_t spec = {
-        .account = fn->account,
-        .region = fn->region,
-        .name = fn->name,
-        .version = v->version,
-        .arn = qarn,
-        .runtime = v->runtime,
-        .handler = v->handler,
-        .code_id = v->code_id,
-        .timeout_s = v->timeout_s,
-        .memory_mb = v->memory_mb,
-        .env_keys = (const char *const *)v->env_keys,
-        .env_values = (const char *const *)v->env_values,
-        .n_env = v->n_env,
-        .role_arn = v->role,
-        .reserved = fn->reserved,
-    };
-    char *dir = v->hot_dir ? NULL
-                           : lambda_service_code_dir(svc_of(c), fn->account, fn->region, fn->name,
-                                                     v->code_sha256);
-    spec.code_dir = dir ? dir : v->hot_dir;
-    spec.hot = v->hot_dir != NULL;
-    if (v->hot_dir)
-        hot_code_id(c, x, &spec, v);
     const char *log = jstr(c->in, "LogType");
-    /* Event: queued to the executor without waiting (not yet durable, no retries) */
-    int rc = lambda_exec_invoke(x, &spec, payload, len, !event && log && !strcmp(log, "Tail"),
-                                event ? event_cb : invoke_cb, event ? NULL : c, &c->err);
-    free(dir);
+    int rc;
+    if (event) {
+        /* stored durably (the gateway holds the 202 for the commit), run once committed */
+        lambda_service_enqueue(svc_of(c), fn, ref.qualifier, c->request_id, payload, len,
+                               c->now_ms);
+        rc = 0;
+    } else {
+        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len,
+                                   log && !strcmp(log, "Tail"), invoke_cb, c, &c->err);
+    }
     free(payload);
     if (rc < 0)
         return AWS_CALL_ERROR;
@@ -1088,6 +1090,153 @@ static int h_invoke(aws_call_t *c)
     return AWS_CALL_PENDING;
 }
 
+/* ---- event invoke configuration ----------------------------------------------------------- */
+
+static json_t *eic_json(const lambda_fn_t *fn, const lambda_eic_t *e)
+{
+    json_t *o = json_object(), *dest = json_object();
+    char arn[240];
+    snprintf(arn, sizeof(arn), "%s:%s", fn->arn, e->qualifier);
+    json_object_set_new(o, "LastModified", json_real((double)e->last_modified_ms / 1000.0));
+    json_object_set_new(o, "FunctionArn", json_string(arn));
+    if (e->max_retry >= 0)
+        json_object_set_new(o, "MaximumRetryAttempts", json_integer(e->max_retry));
+    if (e->max_age_s >= 0)
+        json_object_set_new(o, "MaximumEventAgeInSeconds", json_integer(e->max_age_s));
+    json_object_set_new(dest, "OnSuccess",
+                        e->on_success ? json_pack("{s:s}", "Destination", e->on_success)
+                                      : json_object());
+    json_object_set_new(dest, "OnFailure",
+                        e->on_failure ? json_pack("{s:s}", "Destination", e->on_failure)
+                                      : json_object());
+    json_object_set_new(o, "DestinationConfig", dest);
+    return o;
+}
+
+/* A destination is an SQS queue or a Lambda function here (AWS also takes SNS
+ * topics, EventBridge buses and S3 buckets, which nagare does not serve). */
+static int dest_of(aws_call_t *c, const json_t *dc, const char *which, const char **out)
+{
+    const json_t *d = json_object_get(dc, which);
+    const char *arn = d ? jstr(d, "Destination") : NULL;
+    *out = d ? (arn ? arn : "") : NULL;
+    if (!arn || !*arn || !strncmp(arn, "arn:aws:sqs:", 12) || !strncmp(arn, "arn:aws:lambda:", 15))
+        return 0;
+    return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                         "The destination ARN %s is invalid.", arn);
+}
+
+static int put_eic(aws_call_t *c, bool update)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    const json_t *r = json_object_get(c->in, "MaximumRetryAttempts"),
+                 *a = json_object_get(c->in, "MaximumEventAgeInSeconds"),
+                 *dc = json_object_get(c->in, "DestinationConfig");
+    lambda_eic_in_t in = {r ? (int)json_integer_value(r) : -1, a ? (int)json_integer_value(a) : -1,
+                          NULL, NULL, dc != NULL};
+    const lambda_eic_t *e;
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    if (r && json_integer_value(r) < 0)
+        return done(validation(c, "maximumRetryAttempts", json_integer_value(r),
+                               "Member must have value greater than or equal to 0"));
+    if (dc && (dest_of(c, dc, "OnSuccess", &in.on_success) < 0 ||
+               dest_of(c, dc, "OnFailure", &in.on_failure) < 0))
+        return AWS_CALL_ERROR;
+    const char *dests[2] = {in.on_success, in.on_failure};
+    for (size_t i = 0; i < 2; i++)
+        if (dests[i] && *dests[i] &&
+            !lambda_service_may_deliver(svc_of(c), fn->account, fn->region, fn->name,
+                                        lambda_fn_resolve(fn, ref.qualifier, &c->err)->role,
+                                        dests[i]))
+            return done(aws_error_set(
+                &c->err, 400, "InvalidParameterValueException",
+                "The function's execution role does not have permissions to call %s on %s",
+                strncmp(dests[i], "arn:aws:sqs:", 12) ? "InvokeFunction" : "SendMessage",
+                dests[i]));
+    if (lambda_eic_put(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                       ref.qualifier, &in, update, c->now_ms, &e, &c->err) < 0)
+        return AWS_CALL_ERROR;
+    c->out = eic_json(fn, e);
+    return AWS_CALL_DONE;
+}
+
+static int h_put_eic(aws_call_t *c)
+{
+    return put_eic(c, false);
+}
+
+static int h_update_eic(aws_call_t *c)
+{
+    return put_eic(c, true);
+}
+
+static int eic_missing(aws_call_t *c, const lambda_fn_t *fn, const char *qualifier)
+{
+    return aws_error_set(&c->err, 404, "ResourceNotFoundException",
+                         "The function %s:%s doesn't have an EventInvokeConfig", fn->arn,
+                         qualifier[0] ? qualifier : "$LATEST");
+}
+
+static int h_get_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    const lambda_eic_t *e = lambda_eic_get(lambda_service_async(svc_of(c)), fn->account, fn->region,
+                                           fn->name, ref.qualifier);
+    if (!e)
+        return done(eic_missing(c, fn, ref.qualifier));
+    c->out = eic_json(fn, e);
+    return AWS_CALL_DONE;
+}
+
+static int h_delete_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
+        return AWS_CALL_ERROR;
+    if (lambda_eic_delete(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                          ref.qualifier) < 0)
+        return done(eic_missing(c, fn, ref.qualifier));
+    c->out = json_pack("{s:i}", "StatusCode", 204);
+    return AWS_CALL_DONE;
+}
+
+#define EIC_LIST_MAX 50
+
+static int h_list_eic(aws_call_t *c)
+{
+    lambda_ref_t ref;
+    lambda_fn_t *fn = fn_of(c, &ref);
+    const json_t *mi = json_object_get(c->in, "MaxItems");
+    const char *marker = jstr(c->in, "Marker");
+    const lambda_eic_t *all[256];
+    if (!fn)
+        return AWS_CALL_ERROR;
+    long long max = mi ? json_integer_value(mi) : EIC_LIST_MAX;
+    if (max < 1 || max > EIC_LIST_MAX)
+        return done(validation(c, "maxItems", max,
+                               max < 1 ? "Member must have value greater than or equal to 1"
+                                       : "Member must have value less than or equal to 50"));
+    size_t n = lambda_eic_list(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
+                               all, sizeof(all) / sizeof(all[0]));
+    size_t i = marker ? (size_t)strtoul(marker, NULL, 10) : 0;
+    json_t *list = json_array();
+    for (; i < n && json_array_size(list) < (size_t)max; i++)
+        json_array_append_new(list, eic_json(fn, all[i]));
+    c->out = json_pack("{s:o}", "FunctionEventInvokeConfigs", list);
+    if (i < n) {
+        char m[24];
+        snprintf(m, sizeof(m), "%zu", i);
+        json_object_set_new(c->out, "NextMarker", json_string(m));
+    }
+    return AWS_CALL_DONE;
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 const aws_action_t lambda_actions[] = {
@@ -1096,6 +1245,8 @@ const aws_action_t lambda_actions[] = {
     {"CreateFunction", "lambda:CreateFunction", res_function_only, h_create_function},
     {"DeleteAlias", "lambda:DeleteAlias", res_function_only, h_delete_alias},
     {"DeleteFunction", "lambda:DeleteFunction", res_function, h_delete_function},
+    {"DeleteFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", res_function,
+     h_delete_eic},
     {"DeleteFunctionConcurrency", "lambda:DeleteFunctionConcurrency", res_function_only,
      h_delete_function_concurrency},
     {"GetAccountSettings", "lambda:GetAccountSettings", res_any, h_get_account_settings},
@@ -1105,19 +1256,27 @@ const aws_action_t lambda_actions[] = {
      h_get_function_concurrency},
     {"GetFunctionConfiguration", "lambda:GetFunctionConfiguration", res_function,
      h_get_function_configuration},
+    {"GetFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig", res_function,
+     h_get_eic},
     {"GetPolicy", "lambda:GetPolicy", res_function, h_get_policy},
     {"Invoke", "lambda:InvokeFunction", res_function, h_invoke},
     {"ListAliases", "lambda:ListAliases", res_function_only, h_list_aliases},
+    {"ListFunctionEventInvokeConfigs", "lambda:ListFunctionEventInvokeConfigs", res_function_only,
+     h_list_eic},
     {"ListFunctions", "lambda:ListFunctions", res_any, h_list_functions},
     {"ListTags", "lambda:ListTags", res_tagged, h_list_tags},
     {"ListVersionsByFunction", "lambda:ListVersionsByFunction", res_function_only, h_list_versions},
     {"PublishVersion", "lambda:PublishVersion", res_function_only, h_publish_version},
     {"PutFunctionConcurrency", "lambda:PutFunctionConcurrency", res_function_only,
      h_put_function_concurrency},
+    {"PutFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig", res_function,
+     h_put_eic},
     {"RemovePermission", "lambda:RemovePermission", res_function, h_remove_permission},
     {"TagResource", "lambda:TagResource", res_tagged, h_tag_resource},
     {"UntagResource", "lambda:UntagResource", res_tagged, h_untag_resource},
     {"UpdateAlias", "lambda:UpdateAlias", res_function_only, h_update_alias},
+    {"UpdateFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig", res_function,
+     h_update_eic},
     {"UpdateFunctionCode", "lambda:UpdateFunctionCode", res_function_only, h_update_function_code},
     {"UpdateFunctionConfiguration", "lambda:UpdateFunctionConfiguration", res_function_only,
      h_update_function_configuration},

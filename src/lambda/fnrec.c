@@ -35,6 +35,8 @@ static json_t *conf_json(const lambda_conf_t *c)
                   c->source_revision, "code_id", (json_int_t)c->code_id);
     if (c->hot_dir)
         json_object_set_new(o, "hot_dir", json_string(c->hot_dir));
+    if (c->dlq_arn)
+        json_object_set_new(o, "dlq", json_string(c->dlq_arn));
     return o;
 }
 
@@ -104,6 +106,7 @@ static int conf_read(const json_t *o, lambda_conf_t *c)
     c->hot_dir = opt_dup(o, "hot_dir");
     if (c->hot_dir && c->hot_dir[0] != '/')
         return -1;
+    c->dlq_arn = opt_dup(o, "dlq");
     c->timeout_s = (int)json_integer_value(json_object_get(o, "timeout"));
     c->memory_mb = (int)json_integer_value(json_object_get(o, "memory"));
     c->code_size = (uint64_t)json_integer_value(json_object_get(o, "size"));

@@ -230,6 +230,7 @@ void lambda_conf_copy(lambda_conf_t *dst, const lambda_conf_t *src)
     dst->handler = src->handler ? xstrdup(src->handler) : NULL;
     dst->description = src->description ? xstrdup(src->description) : NULL;
     dst->hot_dir = src->hot_dir ? xstrdup(src->hot_dir) : NULL;
+    dst->dlq_arn = src->dlq_arn ? xstrdup(src->dlq_arn) : NULL;
     dst->env_keys = src->n_env ? xcalloc(src->n_env, sizeof(char *)) : NULL;
     dst->env_values = src->n_env ? xcalloc(src->n_env, sizeof(char *)) : NULL;
     for (size_t i = 0; i < src->n_env; i++) {
@@ -245,6 +246,7 @@ void lambda_conf_free(lambda_conf_t *c)
     free(c->handler);
     free(c->description);
     free(c->hot_dir);
+    free(c->dlq_arn);
     for (size_t i = 0; i < c->n_env; i++) {
         free(c->env_keys[i]);
         free(c->env_values[i]);

@@ -39,6 +39,7 @@
 typedef struct lambda_conf {
     char version[16]; /* "$LATEST", "1", ... */
     char *runtime, *role, *handler, *description;
+    char *dlq_arn; /* DeadLetterConfig.TargetArn (an SQS queue), NULL = none */
     int timeout_s, memory_mb;
     char **env_keys, **env_values;
     size_t n_env;

@@ -10,6 +10,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "lambda/service.h"
+#include "lambda/events.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -37,7 +38,8 @@ struct lambda_service {
     hot_seen_t *hot;
     lambda_service_config_t cfg;
     lambda_reg_t *reg;
-    char *code_root; /* <data-dir>/lambda/code, or the temporary directory */
+    lambda_events_t *events; /* asynchronous invocations */
+    char *code_root;         /* <data-dir>/lambda/code, or the temporary directory */
     bool temporary;
     char *policy_scratch; /* resource_info's answer, valid until the next call */
     iam_tag_t tags_scratch[LAMBDA_TAGS_MAX];
@@ -368,6 +370,9 @@ lambda_service_t *lambda_service_new(const lambda_service_config_t *cfg, char *e
     }
     if (r.ok || r.bad)
         log_info("lambda: restored %zu functions (%zu unreadable records skipped)", r.ok, r.bad);
+    svc->events = lambda_events_new(svc, errbuf, errlen);
+    if (!svc->events)
+        goto fail;
     svc->gateway = (aws_service_t){"lambda",        &model_lambda, lambda_actions, lambda_n_actions,
                                    LAMBDA_MAX_BODY, svc,           resource_info};
     return svc;
@@ -382,6 +387,7 @@ void lambda_service_free(lambda_service_t *svc)
         return;
     if (svc->temporary)
         rmtree(svc->code_root);
+    lambda_events_free(svc->events);
     lambda_reg_free(svc->reg);
     while (svc->hot) {
         hot_seen_t *h = svc->hot;
@@ -402,6 +408,78 @@ const aws_service_t *lambda_service_gateway(lambda_service_t *svc)
 void lambda_service_set_exec(lambda_service_t *svc, lambda_exec_t *exec)
 {
     svc->cfg.exec = exec;
+    if (exec)
+        lambda_events_start(svc->events, svc->cfg.loop);
+}
+
+void lambda_service_stop(lambda_service_t *svc)
+{
+    if (svc && svc->events)
+        lambda_events_stop(svc->events);
+}
+
+bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
+                                const char *name, const char *role_arn, const char *arn)
+{
+    return lambda_events_may_deliver(svc->events, account, region, name, role_arn, arn);
+}
+
+lambda_async_t *lambda_service_async(lambda_service_t *svc)
+{
+    return lambda_events_engine(svc->events);
+}
+
+void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
+                            const char *request_id, const void *payload, size_t len,
+                            uint64_t now_ms)
+{
+    lambda_events_enqueue(svc->events, fn->account, fn->region, fn->name, qualifier, request_id,
+                          payload, len, now_ms);
+}
+
+int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
+                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
+                          lambda_result_cb cb, void *ud, aws_error_t *err)
+{
+    char qarn[240];
+    if (!svc->cfg.exec)
+        return aws_error_set(err, 500, "ServiceException",
+                             "Function execution is not available in this server.");
+    snprintf(qarn, sizeof(qarn), "%s%s%s", fn->arn, qualifier[0] ? ":" : "", qualifier);
+    lambda_fn_spec_t spec = {
+        .account = fn->account,
+        .region = fn->region,
+        .name = fn->name,
+        .version = v->version,
+        .arn = qarn,
+        .runtime = v->runtime,
+        .handler = v->handler,
+        .code_id = v->code_id,
+        .timeout_s = v->timeout_s,
+        .memory_mb = v->memory_mb,
+        .env_keys = (const char *const *)v->env_keys,
+        .env_values = (const char *const *)v->env_values,
+        .n_env = v->n_env,
+        .role_arn = v->role,
+        .reserved = fn->reserved,
+    };
+    char *dir = v->hot_dir ? NULL
+                           : lambda_service_code_dir(svc, fn->account, fn->region, fn->name,
+                                                     v->code_sha256);
+    spec.code_dir = dir ? dir : v->hot_dir;
+    spec.hot = v->hot_dir != NULL;
+    if (v->hot_dir) {
+        /* A hot-reload function's code id also follows its directory's fingerprint: taken
+         * again before any cold start, so a new instance runs, and reports, what is there
+         * now; warm instances of the old fingerprint are retired by the executor as they
+         * come idle. */
+        spec.code_id = v->code_id ^ lambda_service_hot_fingerprint(svc, v->hot_dir, false);
+        if (!lambda_exec_warm(svc->cfg.exec, &spec))
+            spec.code_id = v->code_id ^ lambda_service_hot_fingerprint(svc, v->hot_dir, true);
+    }
+    int rc = lambda_exec_invoke(svc->cfg.exec, &spec, payload, len, tail, cb, ud, err);
+    free(dir);
+    return rc;
 }
 
 lambda_reg_t *lambda_service_reg(lambda_service_t *svc)

@@ -13,7 +13,9 @@
 #include "iam/authz.h"
 #include "iam/directory.h"
 #include "lambda/exec.h"
+#include "lambda/async.h"
 #include "lambda/function.h"
+#include "sqs/service.h"
 #include "store/store.h"
 
 #define LAMBDA_HOT_ENTRIES_MAX 100000
@@ -27,6 +29,9 @@ typedef struct lambda_service_config {
     iam_authz_t *authz;   /* iam:PassRole decisions */
     bool enforce_iam;     /* false with --no-iam */
     lambda_exec_t *exec;  /* where invocations run; NULL: not available */
+    uv_loop_t *loop;      /* the asynchronous invocations' timer; NULL: events are not run */
+    sqs_service_t *sqs;   /* destinations and dead-letter queues; NULL: none delivered */
+    double retry_scale;   /* multiplies AWS's retry delays (NAGARE_LAMBDA_RETRY_SCALE); 0 = 1 */
 } lambda_service_config_t;
 
 /* The Lambda service; restores every function from the store first. NULL
@@ -39,6 +44,29 @@ void lambda_service_free(lambda_service_t *svc);
 const aws_service_t *lambda_service_gateway(lambda_service_t *svc);
 /* Sets the executor (after both exist). */
 void lambda_service_set_exec(lambda_service_t *svc, lambda_exec_t *exec);
+
+/* Stops running asynchronous invocations (server shutdown: before the SQS
+ * service and the executor go). Pending events stay in the store and are
+ * resumed at the next start. Closes the timer; call once. */
+void lambda_service_stop(lambda_service_t *svc);
+
+/* Runs one invocation of fn's version v (qualifier as invoked, "" = none)
+ * through the executor; as lambda_exec_invoke (cb never called on -1).
+ * ServiceException when there is no executor. */
+int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
+                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
+                          lambda_result_cb cb, void *ud, aws_error_t *err);
+/* Queues an asynchronous invocation (journaled in the current batch); it runs
+ * once the batch is committed. payload copied. */
+void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
+                            const char *request_id, const void *payload, size_t len,
+                            uint64_t now_ms);
+/* Whether the execution role role_arn of function name may deliver to arn
+ * (sqs:SendMessage on a queue, lambda:InvokeFunction on a function). */
+bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
+                                const char *name, const char *role_arn, const char *arn);
+/* The asynchronous invocation engine (event invoke configurations). */
+lambda_async_t *lambda_service_async(lambda_service_t *svc);
 
 /* For api.c. */
 lambda_reg_t *lambda_service_reg(lambda_service_t *svc);

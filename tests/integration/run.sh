@@ -17,6 +17,10 @@
 #      invoke-current test_lambda_invoke.py under `python3`: functions run (python,
 #                     node, provided bash+curl and C), errors, timeouts, roles, hot reload
 #      invoke-debian  test_lambda_invoke.py under /usr/bin/python3
+#      async-current  test_lambda_async.py under `python3`: Event invocations, retries,
+#                     destinations, dead-letter queues (servers run with
+#                     NAGARE_LAMBDA_RETRY_SCALE=0.01: retries after 0.6 s and 1.2 s)
+#      async-debian   test_lambda_async.py under /usr/bin/python3
 #      logs-current  test_logs.py under `python3` (CloudWatch Logs, AWS JSON 1.1)
 #      logs-debian   test_logs.py under /usr/bin/python3
 #      logs-cli      logs_cli_test.sh: `aws logs tail [--follow]`, `nagare logs [-f]`
@@ -27,7 +31,8 @@
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
 #    server, starts it again on D and checks queues, messages and the IAM
 #    directory (users, keys, groups, roles, policies) and the log groups,
-#    streams and events (logs_persist.py) are still there.
+#    streams and events (logs_persist.py) are still there, and a pending
+#    asynchronous invocation is resumed (async_persist.py).
 #
 # Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
 # check); a suite that dies without printing its summary counts as one failure.
@@ -56,6 +61,8 @@ else
     SUITE_TIMEOUT=240
 fi
 export NAGARE_TIME_SLACK=$SLACK
+# Asynchronous invocations retry after 1 and 2 minutes in AWS: a hundredth of that here.
+export NAGARE_LAMBDA_RETRY_SCALE=0.01
 
 # Client settings must come from us only, not from the machine's AWS config.
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_SESSION_TOKEN AWS_REGION
@@ -139,6 +146,9 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     NAGARE_BUILD=$(dirname "$BIN")
     run_suite invoke-current "$INVOKE_PAT" python3 test_lambda_invoke.py
     run_suite invoke-debian "$INVOKE_PAT" /usr/bin/python3 test_lambda_invoke.py
+    ASYNC_PAT='s/^test_lambda_async\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+    run_suite async-current "$ASYNC_PAT" python3 test_lambda_async.py
+    run_suite async-debian "$ASYNC_PAT" /usr/bin/python3 test_lambda_async.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     LOGS_PAT='s/^test_logs\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
@@ -170,15 +180,17 @@ fi
 DATA="$WORK/data"
 mkdir -p "$DATA"
 LOG2="$WORK/server-disk.log"
-PCHECK='s/^persistence-[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+PCHECK='s/^persistence-[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
 export PERSIST_STATE="$WORK/persist-session.json"
 if start_server "$LOG2" --data-dir "$DATA"; then
     run_suite persistence-before "$PCHECK" python3 persist_check.py before
     run_suite persistence-logs-1 "$PCHECK" python3 logs_persist.py before
+    run_suite persistence-async-1 "$PCHECK" python3 async_persist.py before
     stop_server disk-1 "$LOG2"
     if start_server "$LOG2" --data-dir "$DATA"; then
         run_suite persistence-after "$PCHECK" python3 persist_check.py after
         run_suite persistence-logs-2 "$PCHECK" python3 logs_persist.py after
+        run_suite persistence-async-2 "$PCHECK" python3 async_persist.py after
         stop_server disk-2 "$LOG2"
     else
         record persistence-restart 0 1 "did not restart on the same dir"
