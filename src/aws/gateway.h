@@ -100,6 +100,18 @@ typedef struct aws_gateway_config {
     bool enforce_iam;         /* false with --no-iam: authenticated callers may do anything */
 } aws_gateway_config_t;
 
+/* The string member k of a decoded input object o, or NULL (handlers' shorthand). */
+static inline const char *aws_jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* What a handler returns for rc: 0, or -1 with call->err set. */
+static inline int aws_call_result(int rc)
+{
+    return rc < 0 ? AWS_CALL_ERROR : AWS_CALL_DONE;
+}
+
 /* A gateway over the given identity store and store (both borrowed). */
 aws_gateway_t *aws_gateway_new(const aws_gateway_config_t *cfg);
 void aws_gateway_free(aws_gateway_t *gw);

@@ -42,16 +42,6 @@ static const char *account_of(const aws_call_t *c)
     return c->principal.account;
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static int done(int rc)
-{
-    return rc < 0 ? AWS_CALL_ERROR : AWS_CALL_DONE;
-}
-
 /* IAM's timestamps: ISO 8601 in UTC, to the second. */
 static json_t *date(uint64_t ms)
 {
@@ -88,7 +78,7 @@ static const char *caller_user(const aws_call_t *c)
  * user, as IAM answers. */
 static const char *user_or_caller(aws_call_t *c)
 {
-    const char *name = jstr(c->in, "UserName");
+    const char *name = aws_jstr(c->in, "UserName");
     if (!name)
         name = caller_user(c);
     if (!name)
@@ -104,7 +94,7 @@ static iam_dir_tag_t *tags_in(const json_t *list, size_t *n)
     json_t *t;
     iam_dir_tag_t *tags = xcalloc(json_array_size(list) + 1, sizeof(*tags));
     json_array_foreach(list, i, t) tags[i] =
-        (iam_dir_tag_t){(char *)jstr(t, "Key"), (char *)jstr(t, "Value")};
+        (iam_dir_tag_t){(char *)aws_jstr(t, "Key"), (char *)aws_jstr(t, "Value")};
     *n = json_array_size(list);
     return tags;
 }
@@ -144,7 +134,7 @@ static int page_out(aws_call_t *c, page_t *pg, const char *member)
 {
     const json_t *mi = json_object_get(c->in, "MaxItems");
     json_int_t max = mi ? json_integer_value(mi) : MAX_ITEMS_DEFAULT;
-    const char *marker = jstr(c->in, "Marker");
+    const char *marker = aws_jstr(c->in, "Marker");
     size_t n = json_array_size(pg->items), start = 0;
     int rc = -1;
     if (max < 1 || max > MAX_ITEMS_MAX) {
@@ -237,8 +227,8 @@ static json_t *version_json(const iam_dir_policy_t *p, const iam_dir_version_t *
 
 static int res_entity(aws_call_t *c, buf_t *arn, iam_dir_kind_t kind)
 {
-    const char *name = jstr(c->in, name_member[kind]);
-    const char *path = jstr(c->in, "Path");
+    const char *name = aws_jstr(c->in, name_member[kind]);
+    const char *path = aws_jstr(c->in, "Path");
     if (!name && kind == IAM_DIR_USER) {
         buf_puts(arn, c->principal.arn); /* GetUser and key actions on oneself */
         return 0;
@@ -270,7 +260,7 @@ static int res_role(aws_call_t *c, buf_t *arn)
 /* What a List action without a subject lists: arn:aws:iam::ACCOUNT:<type>/PathPrefix. */
 static int res_list(aws_call_t *c, buf_t *arn, const char *type)
 {
-    const char *prefix = jstr(c->in, "PathPrefix");
+    const char *prefix = aws_jstr(c->in, "PathPrefix");
     buf_printf(arn, "arn:aws:iam::%s:%s%.400s", account_of(c), type, prefix ? prefix : "/");
     return 0;
 }
@@ -297,14 +287,14 @@ static int res_policies(aws_call_t *c, buf_t *arn)
 
 static int res_policy(aws_call_t *c, buf_t *arn)
 {
-    const char *p = jstr(c->in, "PolicyArn");
+    const char *p = aws_jstr(c->in, "PolicyArn");
     if (p && strncmp(p, "arn:aws:iam::", 13) != 0)
         return aws_error_set(&c->err, 400, "InvalidInput", "ARN %.300s is not valid.", p);
     if (p) {
         buf_puts(arn, p);
         return 0;
     }
-    const char *path = jstr(c->in, "Path"), *name = jstr(c->in, "PolicyName");
+    const char *path = aws_jstr(c->in, "Path"), *name = aws_jstr(c->in, "PolicyName");
     buf_printf(arn, "arn:aws:iam::%s:policy%s%.128s", account_of(c), path ? path : "/",
                name ? name : "");
     return 0;
@@ -317,11 +307,11 @@ static int create(aws_call_t *c, iam_dir_kind_t kind, const char *out_member)
 {
     const iam_dir_entity_t *e;
     iam_dir_create_t in = {
-        .name = jstr(c->in, name_member[kind]),
-        .path = jstr(c->in, "Path"),
-        .boundary = jstr(c->in, "PermissionsBoundary"),
-        .trust_text = jstr(c->in, "AssumeRolePolicyDocument"),
-        .description = jstr(c->in, "Description"),
+        .name = aws_jstr(c->in, name_member[kind]),
+        .path = aws_jstr(c->in, "Path"),
+        .boundary = aws_jstr(c->in, "PermissionsBoundary"),
+        .trust_text = aws_jstr(c->in, "AssumeRolePolicyDocument"),
+        .description = aws_jstr(c->in, "Description"),
         .max_session = (int)json_integer_value(json_object_get(c->in, "MaxSessionDuration")),
         .now_ms = c->now_ms,
     };
@@ -331,7 +321,7 @@ static int create(aws_call_t *c, iam_dir_kind_t kind, const char *out_member)
     free(tags);
     if (rc == 0)
         c->out = json_pack("{s:o}", out_member, entity_json(e, true));
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int h_create_user(aws_call_t *c)
@@ -360,7 +350,7 @@ static int get_root(aws_call_t *c)
 static int h_get_user(aws_call_t *c)
 {
     const iam_dir_entity_t *e;
-    if (!jstr(c->in, "UserName") && c->principal.kind == IAM_PRINCIPAL_ROOT)
+    if (!aws_jstr(c->in, "UserName") && c->principal.kind == IAM_PRINCIPAL_ROOT)
         return get_root(c);
     const char *name = user_or_caller(c);
     if (!name || iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_USER, name, &e, &c->err) < 0)
@@ -372,7 +362,7 @@ static int h_get_user(aws_call_t *c)
 static int h_get_role(aws_call_t *c)
 {
     const iam_dir_entity_t *e;
-    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_ROLE, jstr(c->in, "RoleName"), &e,
+    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_ROLE, aws_jstr(c->in, "RoleName"), &e,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = json_pack("{s:o}", "Role", entity_json(e, true));
@@ -388,13 +378,13 @@ static int list(aws_call_t *c, iam_dir_kind_t kind, const char *member)
 {
     size_t n;
     page_t pg;
-    const char *prefix = jstr(c->in, "PathPrefix");
+    const char *prefix = aws_jstr(c->in, "PathPrefix");
     const iam_dir_entity_t *const *all = iam_dir_entity_list(dir(c), account_of(c), kind, &n);
     page_init(&pg);
     for (size_t i = 0; i < n; i++)
         if (has_prefix(all[i]->path, prefix))
             page_add(&pg, all[i]->name, entity_json(all[i], false));
-    return done(page_out(c, &pg, member));
+    return aws_call_result(page_out(c, &pg, member));
 }
 
 static int h_list_users(aws_call_t *c)
@@ -414,8 +404,8 @@ static int h_list_roles(aws_call_t *c)
 
 static int delete_entity(aws_call_t *c, iam_dir_kind_t kind)
 {
-    return done(iam_dir_entity_delete(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                                      &c->err));
+    return aws_call_result(iam_dir_entity_delete(dir(c), account_of(c), kind,
+                                                 aws_jstr(c->in, name_member[kind]), &c->err));
 }
 
 static int h_delete_user(aws_call_t *c)
@@ -438,7 +428,7 @@ static int h_get_group(aws_call_t *c)
     const iam_dir_entity_t *g;
     size_t n;
     page_t pg;
-    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_GROUP, jstr(c->in, "GroupName"), &g,
+    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_GROUP, aws_jstr(c->in, "GroupName"), &g,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     const iam_dir_entity_t *const *users =
@@ -448,26 +438,26 @@ static int h_get_group(aws_call_t *c)
         if (iam_dir_group_has((const iam_dir_user_t *)users[i], g->name))
             page_add(&pg, users[i]->name, entity_json(users[i], false));
     c->out = json_pack("{s:o}", "Group", entity_json(g, false));
-    return done(page_out(c, &pg, "Users"));
+    return aws_call_result(page_out(c, &pg, "Users"));
 }
 
 static int h_add_user_to_group(aws_call_t *c)
 {
-    return done(iam_dir_group_add(dir(c), account_of(c), jstr(c->in, "GroupName"),
-                                  jstr(c->in, "UserName"), &c->err));
+    return aws_call_result(iam_dir_group_add(dir(c), account_of(c), aws_jstr(c->in, "GroupName"),
+                                             aws_jstr(c->in, "UserName"), &c->err));
 }
 
 static int h_remove_user_from_group(aws_call_t *c)
 {
-    return done(iam_dir_group_remove(dir(c), account_of(c), jstr(c->in, "GroupName"),
-                                     jstr(c->in, "UserName"), &c->err));
+    return aws_call_result(iam_dir_group_remove(dir(c), account_of(c), aws_jstr(c->in, "GroupName"),
+                                                aws_jstr(c->in, "UserName"), &c->err));
 }
 
 static int h_list_groups_for_user(aws_call_t *c)
 {
     const iam_dir_entity_t *e;
     page_t pg;
-    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_USER, jstr(c->in, "UserName"), &e,
+    if (iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_USER, aws_jstr(c->in, "UserName"), &e,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     const iam_dir_user_t *u = (const iam_dir_user_t *)e;
@@ -478,13 +468,14 @@ static int h_list_groups_for_user(aws_call_t *c)
         if (g)
             page_add(&pg, g->name, entity_json(g, false));
     }
-    return done(page_out(c, &pg, "Groups"));
+    return aws_call_result(page_out(c, &pg, "Groups"));
 }
 
 static int h_update_assume_role_policy(aws_call_t *c)
 {
-    return done(iam_dir_role_trust_set(dir(c), account_of(c), jstr(c->in, "RoleName"),
-                                       jstr(c->in, "PolicyDocument"), &c->err));
+    return aws_call_result(iam_dir_role_trust_set(dir(c), account_of(c),
+                                                  aws_jstr(c->in, "RoleName"),
+                                                  aws_jstr(c->in, "PolicyDocument"), &c->err));
 }
 
 static int h_update_role(aws_call_t *c)
@@ -494,11 +485,11 @@ static int h_update_role(aws_call_t *c)
     int max_session = ms ? (int)json_integer_value(ms) : 0;
     if (ms && max_session == 0)
         max_session = -1;
-    int rc = iam_dir_role_update(dir(c), account_of(c), jstr(c->in, "RoleName"),
-                                 jstr(c->in, "Description"), max_session, &c->err);
+    int rc = iam_dir_role_update(dir(c), account_of(c), aws_jstr(c->in, "RoleName"),
+                                 aws_jstr(c->in, "Description"), max_session, &c->err);
     if (rc == 0)
         c->out = json_object();
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 /* ---- access keys
@@ -521,9 +512,9 @@ static int h_list_access_keys(aws_call_t *c)
 {
     const iam_dir_entity_t *e;
     page_t pg;
-    if (!jstr(c->in, "UserName") && c->principal.kind == IAM_PRINCIPAL_ROOT) {
+    if (!aws_jstr(c->in, "UserName") && c->principal.kind == IAM_PRINCIPAL_ROOT) {
         page_init(&pg); /* the root's own keys are not IAM users' keys */
-        return done(page_out(c, &pg, "AccessKeyMetadata"));
+        return aws_call_result(page_out(c, &pg, "AccessKeyMetadata"));
     }
     const char *user = user_or_caller(c);
     if (!user || iam_dir_entity_find(dir(c), account_of(c), IAM_DIR_USER, user, &e, &c->err) < 0)
@@ -535,12 +526,12 @@ static int h_list_access_keys(aws_call_t *c)
                  json_pack("{s:s,s:s,s:s,s:o}", "UserName", e->name, "AccessKeyId", u->keys[i].id,
                            "Status", u->keys[i].active ? "Active" : "Inactive", "CreateDate",
                            date(u->keys[i].create_ms)));
-    return done(page_out(c, &pg, "AccessKeyMetadata"));
+    return aws_call_result(page_out(c, &pg, "AccessKeyMetadata"));
 }
 
 static int h_update_access_key(aws_call_t *c)
 {
-    const char *status = jstr(c->in, "Status");
+    const char *status = aws_jstr(c->in, "Status");
     const char *user = user_or_caller(c);
     if (!user)
         return AWS_CALL_ERROR;
@@ -550,8 +541,9 @@ static int h_update_access_key(aws_call_t *c)
                              "satisfy constraint: Member must satisfy enum value set: [Active, "
                              "Inactive]",
                              status);
-    return done(iam_dir_key_update(dir(c), account_of(c), user, jstr(c->in, "AccessKeyId"),
-                                   !strcmp(status, "Active"), &c->err));
+    return aws_call_result(iam_dir_key_update(dir(c), account_of(c), user,
+                                              aws_jstr(c->in, "AccessKeyId"),
+                                              !strcmp(status, "Active"), &c->err));
 }
 
 static int h_delete_access_key(aws_call_t *c)
@@ -559,8 +551,8 @@ static int h_delete_access_key(aws_call_t *c)
     const char *user = user_or_caller(c);
     if (!user)
         return AWS_CALL_ERROR;
-    return done(
-        iam_dir_key_delete(dir(c), account_of(c), user, jstr(c->in, "AccessKeyId"), &c->err));
+    return aws_call_result(
+        iam_dir_key_delete(dir(c), account_of(c), user, aws_jstr(c->in, "AccessKeyId"), &c->err));
 }
 
 /* ---- inline policies
@@ -568,16 +560,16 @@ static int h_delete_access_key(aws_call_t *c)
 
 static int inline_put(aws_call_t *c, iam_dir_kind_t kind)
 {
-    return done(iam_dir_inline_put(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                                   jstr(c->in, "PolicyName"), jstr(c->in, "PolicyDocument"),
-                                   &c->err));
+    return aws_call_result(iam_dir_inline_put(
+        dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]),
+        aws_jstr(c->in, "PolicyName"), aws_jstr(c->in, "PolicyDocument"), &c->err));
 }
 
 static int inline_get(aws_call_t *c, iam_dir_kind_t kind)
 {
     const iam_dir_inline_t *p;
-    const char *entity = jstr(c->in, name_member[kind]);
-    if (iam_dir_inline_get(dir(c), account_of(c), kind, entity, jstr(c->in, "PolicyName"), &p,
+    const char *entity = aws_jstr(c->in, name_member[kind]);
+    if (iam_dir_inline_get(dir(c), account_of(c), kind, entity, aws_jstr(c->in, "PolicyName"), &p,
                            &c->err) < 0)
         return AWS_CALL_ERROR;
     const iam_dir_entity_t *e = iam_dir_entity_get(dir(c), account_of(c), kind, entity);
@@ -588,21 +580,22 @@ static int inline_get(aws_call_t *c, iam_dir_kind_t kind)
 
 static int inline_delete(aws_call_t *c, iam_dir_kind_t kind)
 {
-    return done(iam_dir_inline_delete(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                                      jstr(c->in, "PolicyName"), &c->err));
+    return aws_call_result(iam_dir_inline_delete(dir(c), account_of(c), kind,
+                                                 aws_jstr(c->in, name_member[kind]),
+                                                 aws_jstr(c->in, "PolicyName"), &c->err));
 }
 
 static int inline_list(aws_call_t *c, iam_dir_kind_t kind)
 {
     const iam_dir_entity_t *e;
     page_t pg;
-    if (iam_dir_entity_find(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]), &e,
+    if (iam_dir_entity_find(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]), &e,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     page_init(&pg);
     for (size_t i = 0; i < e->n_inline; i++)
         page_add(&pg, e->inl[i].name, json_string(e->inl[i].name));
-    return done(page_out(c, &pg, "PolicyNames"));
+    return aws_call_result(page_out(c, &pg, "PolicyNames"));
 }
 
 static int h_put_user_policy(aws_call_t *c)
@@ -659,22 +652,24 @@ static int h_list_role_policies(aws_call_t *c)
 
 static int attach(aws_call_t *c, iam_dir_kind_t kind)
 {
-    return done(iam_dir_attach(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                               jstr(c->in, "PolicyArn"), &c->err));
+    return aws_call_result(iam_dir_attach(dir(c), account_of(c), kind,
+                                          aws_jstr(c->in, name_member[kind]),
+                                          aws_jstr(c->in, "PolicyArn"), &c->err));
 }
 
 static int detach(aws_call_t *c, iam_dir_kind_t kind)
 {
-    return done(iam_dir_detach(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                               jstr(c->in, "PolicyArn"), &c->err));
+    return aws_call_result(iam_dir_detach(dir(c), account_of(c), kind,
+                                          aws_jstr(c->in, name_member[kind]),
+                                          aws_jstr(c->in, "PolicyArn"), &c->err));
 }
 
 static int list_attached(aws_call_t *c, iam_dir_kind_t kind)
 {
     const iam_dir_entity_t *e;
-    const char *prefix = jstr(c->in, "PathPrefix");
+    const char *prefix = aws_jstr(c->in, "PathPrefix");
     page_t pg;
-    if (iam_dir_entity_find(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]), &e,
+    if (iam_dir_entity_find(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]), &e,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     page_init(&pg);
@@ -686,7 +681,7 @@ static int list_attached(aws_call_t *c, iam_dir_kind_t kind)
             continue;
         page_add(&pg, p->arn, json_pack("{s:s,s:s}", "PolicyName", p->name, "PolicyArn", p->arn));
     }
-    return done(page_out(c, &pg, "AttachedPolicies"));
+    return aws_call_result(page_out(c, &pg, "AttachedPolicies"));
 }
 
 static int h_attach_user_policy(aws_call_t *c)
@@ -728,8 +723,9 @@ static int h_list_attached_role_policies(aws_call_t *c)
 
 static int boundary(aws_call_t *c, iam_dir_kind_t kind, bool put)
 {
-    return done(iam_dir_boundary_set(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]),
-                                     put ? jstr(c->in, "PermissionsBoundary") : NULL, &c->err));
+    return aws_call_result(
+        iam_dir_boundary_set(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]),
+                             put ? aws_jstr(c->in, "PermissionsBoundary") : NULL, &c->err));
 }
 
 static int h_put_user_permissions_boundary(aws_call_t *c)
@@ -753,10 +749,10 @@ static int tag(aws_call_t *c, iam_dir_kind_t kind)
 {
     size_t n;
     iam_dir_tag_t *tags = tags_in(json_object_get(c->in, "Tags"), &n);
-    int rc = iam_dir_entity_tag(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]), tags,
-                                n, &c->err);
+    int rc = iam_dir_entity_tag(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]),
+                                tags, n, &c->err);
     free(tags);
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int untag(aws_call_t *c, iam_dir_kind_t kind)
@@ -766,24 +762,24 @@ static int untag(aws_call_t *c, iam_dir_kind_t kind)
     json_t *k;
     const char **keys = xcalloc(json_array_size(list) + 1, sizeof(*keys));
     json_array_foreach(list, i, k) if (json_is_string(k)) keys[n++] = json_string_value(k);
-    int rc = iam_dir_entity_untag(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]), keys,
-                                  n, &c->err);
+    int rc = iam_dir_entity_untag(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]),
+                                  keys, n, &c->err);
     free(keys);
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int list_tags(aws_call_t *c, iam_dir_kind_t kind)
 {
     const iam_dir_entity_t *e;
     page_t pg;
-    if (iam_dir_entity_find(dir(c), account_of(c), kind, jstr(c->in, name_member[kind]), &e,
+    if (iam_dir_entity_find(dir(c), account_of(c), kind, aws_jstr(c->in, name_member[kind]), &e,
                             &c->err) < 0)
         return AWS_CALL_ERROR;
     page_init(&pg);
     for (size_t i = 0; i < e->n_tags; i++)
         page_add(&pg, e->tags[i].key,
                  json_pack("{s:s,s:s}", "Key", e->tags[i].key, "Value", e->tags[i].value));
-    return done(page_out(c, &pg, "Tags"));
+    return aws_call_result(page_out(c, &pg, "Tags"));
 }
 
 static int h_tag_user(aws_call_t *c)
@@ -818,10 +814,10 @@ static int h_create_policy(aws_call_t *c)
 {
     const iam_dir_policy_t *p;
     iam_dir_policy_create_t in = {
-        .name = jstr(c->in, "PolicyName"),
-        .path = jstr(c->in, "Path"),
-        .text = jstr(c->in, "PolicyDocument"),
-        .description = jstr(c->in, "Description"),
+        .name = aws_jstr(c->in, "PolicyName"),
+        .path = aws_jstr(c->in, "Path"),
+        .text = aws_jstr(c->in, "PolicyDocument"),
+        .description = aws_jstr(c->in, "Description"),
         .now_ms = c->now_ms,
     };
     iam_dir_tag_t *tags = tags_in(json_object_get(c->in, "Tags"), &in.n_tags);
@@ -830,13 +826,13 @@ static int h_create_policy(aws_call_t *c)
     free(tags);
     if (rc == 0)
         c->out = json_pack("{s:o}", "Policy", policy_json(c, p, true));
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int h_get_policy(aws_call_t *c)
 {
     const iam_dir_policy_t *p;
-    if (iam_dir_policy_find(dir(c), account_of(c), jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
+    if (iam_dir_policy_find(dir(c), account_of(c), aws_jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = json_pack("{s:o}", "Policy", policy_json(c, p, true));
     return AWS_CALL_DONE;
@@ -844,7 +840,8 @@ static int h_get_policy(aws_call_t *c)
 
 static int h_delete_policy(aws_call_t *c)
 {
-    return done(iam_dir_policy_delete(dir(c), account_of(c), jstr(c->in, "PolicyArn"), &c->err));
+    return aws_call_result(
+        iam_dir_policy_delete(dir(c), account_of(c), aws_jstr(c->in, "PolicyArn"), &c->err));
 }
 
 /* ListPolicies' filters: Scope, OnlyAttached, PathPrefix, PolicyUsageFilter. */
@@ -870,10 +867,10 @@ static bool policy_selected(const aws_call_t *c, const policy_filter_t *f,
 
 static int h_list_policies(aws_call_t *c)
 {
-    const char *scope = jstr(c->in, "Scope");
-    policy_filter_t f = {jstr(c->in, "PathPrefix"),
+    const char *scope = aws_jstr(c->in, "Scope");
+    policy_filter_t f = {aws_jstr(c->in, "PathPrefix"),
                          json_is_true(json_object_get(c->in, "OnlyAttached")),
-                         jstr(c->in, "PolicyUsageFilter")};
+                         aws_jstr(c->in, "PolicyUsageFilter")};
     bool local = !scope || !strcmp(scope, "All") || !strcmp(scope, "Local");
     bool aws = !scope || !strcmp(scope, "All") || !strcmp(scope, "AWS");
     size_t n_local = 0, n_aws = 0;
@@ -894,16 +891,16 @@ static int h_list_policies(aws_call_t *c)
     for (size_t i = 0; local && i < n_local; i++)
         if (policy_selected(c, &f, mine[i]))
             page_add(&pg, mine[i]->arn, policy_json(c, mine[i], false));
-    return done(page_out(c, &pg, "Policies"));
+    return aws_call_result(page_out(c, &pg, "Policies"));
 }
 
 static int h_create_policy_version(aws_call_t *c)
 {
     const iam_dir_version_t *v;
     const iam_dir_policy_t *p;
-    const char *arn = jstr(c->in, "PolicyArn");
+    const char *arn = aws_jstr(c->in, "PolicyArn");
     bool set_default = json_is_true(json_object_get(c->in, "SetAsDefault"));
-    if (iam_dir_version_create(dir(c), account_of(c), arn, jstr(c->in, "PolicyDocument"),
+    if (iam_dir_version_create(dir(c), account_of(c), arn, aws_jstr(c->in, "PolicyDocument"),
                                set_default, c->now_ms, &v, &c->err) < 0 ||
         iam_dir_policy_find(dir(c), account_of(c), arn, &p, &c->err) < 0)
         return AWS_CALL_ERROR;
@@ -915,8 +912,8 @@ static int h_get_policy_version(aws_call_t *c)
 {
     const iam_dir_version_t *v;
     const iam_dir_policy_t *p;
-    const char *arn = jstr(c->in, "PolicyArn");
-    if (iam_dir_version_get(dir(c), account_of(c), arn, jstr(c->in, "VersionId"), &v, &c->err) <
+    const char *arn = aws_jstr(c->in, "PolicyArn");
+    if (iam_dir_version_get(dir(c), account_of(c), arn, aws_jstr(c->in, "VersionId"), &v, &c->err) <
             0 ||
         iam_dir_policy_find(dir(c), account_of(c), arn, &p, &c->err) < 0)
         return AWS_CALL_ERROR;
@@ -928,25 +925,27 @@ static int h_list_policy_versions(aws_call_t *c)
 {
     const iam_dir_policy_t *p;
     page_t pg;
-    if (iam_dir_policy_find(dir(c), account_of(c), jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
+    if (iam_dir_policy_find(dir(c), account_of(c), aws_jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
         return AWS_CALL_ERROR;
     page_init(&pg);
     /* Newest first, as IAM lists them. */
     for (size_t i = p->n_versions; i-- > 0;)
         page_add(&pg, p->versions[i].id, version_json(p, &p->versions[i], false));
-    return done(page_out(c, &pg, "Versions"));
+    return aws_call_result(page_out(c, &pg, "Versions"));
 }
 
 static int h_delete_policy_version(aws_call_t *c)
 {
-    return done(iam_dir_version_delete(dir(c), account_of(c), jstr(c->in, "PolicyArn"),
-                                       jstr(c->in, "VersionId"), &c->err));
+    return aws_call_result(iam_dir_version_delete(dir(c), account_of(c),
+                                                  aws_jstr(c->in, "PolicyArn"),
+                                                  aws_jstr(c->in, "VersionId"), &c->err));
 }
 
 static int h_set_default_policy_version(aws_call_t *c)
 {
-    return done(iam_dir_version_set_default(dir(c), account_of(c), jstr(c->in, "PolicyArn"),
-                                            jstr(c->in, "VersionId"), c->now_ms, &c->err));
+    return aws_call_result(
+        iam_dir_version_set_default(dir(c), account_of(c), aws_jstr(c->in, "PolicyArn"),
+                                    aws_jstr(c->in, "VersionId"), c->now_ms, &c->err));
 }
 
 /* Whether an entity uses the policy the way PolicyUsageFilter asks. */
@@ -967,8 +966,9 @@ static int h_list_entities_for_policy(aws_call_t *c)
     static const char *const members[3] = {"PolicyUsers", "PolicyGroups", "PolicyRoles"};
     static const char *const filters[3] = {"User", "Group", "Role"};
     const iam_dir_policy_t *p;
-    const char *filter = jstr(c->in, "EntityFilter"), *usage = jstr(c->in, "PolicyUsageFilter");
-    if (iam_dir_policy_find(dir(c), account_of(c), jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
+    const char *filter = aws_jstr(c->in, "EntityFilter"),
+               *usage = aws_jstr(c->in, "PolicyUsageFilter");
+    if (iam_dir_policy_find(dir(c), account_of(c), aws_jstr(c->in, "PolicyArn"), &p, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = json_pack("{s:b}", "IsTruncated", 0);
     for (int k = 0; k < 3; k++) {
@@ -976,7 +976,7 @@ static int h_list_entities_for_policy(aws_call_t *c)
         json_t *a = json_array();
         const iam_dir_entity_t *const *all = iam_dir_entity_list(dir(c), account_of(c), k, &n);
         for (size_t i = 0; (!filter || !strcmp(filter, filters[k])) && i < n; i++)
-            if (has_prefix(all[i]->path, jstr(c->in, "PathPrefix")) &&
+            if (has_prefix(all[i]->path, aws_jstr(c->in, "PathPrefix")) &&
                 entity_uses(all[i], p->arn, usage))
                 json_array_append_new(a, json_pack("{s:s,s:s}", name_member[k], all[i]->name,
                                                    id_member[k], all[i]->id));

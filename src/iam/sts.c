@@ -28,11 +28,6 @@ struct iam_sts {
     aws_service_t gateway;
 };
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static iam_sts_t *sts_of(const aws_call_t *c)
 {
     return c->svc->state;
@@ -56,7 +51,7 @@ static int res_any(aws_call_t *c, buf_t *arn)
 
 static int res_role(aws_call_t *c, buf_t *arn)
 {
-    const char *role = jstr(c->in, "RoleArn");
+    const char *role = aws_jstr(c->in, "RoleArn");
     buf_puts(arn, role ? role : "");
     return 0;
 }
@@ -124,8 +119,8 @@ static int tag_session_allowed(aws_call_t *c, const iam_dir_role_t *role)
 /* The session to issue, from the request; -1 with c->err. */
 static int session_of(aws_call_t *c, const iam_dir_role_t *role, iam_session_t *s)
 {
-    const char *name = jstr(c->in, "RoleSessionName");
-    const char *policy = jstr(c->in, "Policy");
+    const char *name = aws_jstr(c->in, "RoleSessionName");
+    const char *policy = aws_jstr(c->in, "Policy");
     const json_t *arns = json_object_get(c->in, "PolicyArns");
     const json_t *tags = json_object_get(c->in, "Tags");
     json_int_t duration = json_integer_value(json_object_get(c->in, "DurationSeconds"));
@@ -171,13 +166,13 @@ static int session_of(aws_call_t *c, const iam_dir_role_t *role, iam_session_t *
     json_t *v;
     json_array_foreach(arns, i, v)
     {
-        const char *arn = jstr(v, "arn");
+        const char *arn = aws_jstr(v, "arn");
         if (arn)
             s->policy_arns[s->n_policy_arns++] = xstrdup(arn);
     }
     json_array_foreach(tags, i, v)
     {
-        const char *k = jstr(v, "Key"), *val = jstr(v, "Value");
+        const char *k = aws_jstr(v, "Key"), *val = aws_jstr(v, "Value");
         if (!k)
             continue;
         s->tag_keys[s->n_tags] = xstrdup(k);

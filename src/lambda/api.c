@@ -45,16 +45,6 @@ static lambda_reg_t *reg(const aws_call_t *c)
     return lambda_service_reg(svc_of(c));
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static int done(int rc)
-{
-    return rc < 0 ? AWS_CALL_ERROR : AWS_CALL_DONE;
-}
-
 /* Lambda's timestamps: 2024-01-02T03:04:05.678+0000. */
 static json_t *lambda_date(uint64_t ms)
 {
@@ -70,7 +60,8 @@ static json_t *lambda_date(uint64_t ms)
 /* The function (and qualifier) a call names through FunctionName/Qualifier. */
 static lambda_fn_t *fn_of(aws_call_t *c, lambda_ref_t *ref)
 {
-    if (lambda_ref_parse(jstr(c->in, "FunctionName"), jstr(c->in, "Qualifier"), ref, &c->err) < 0)
+    if (lambda_ref_parse(aws_jstr(c->in, "FunctionName"), aws_jstr(c->in, "Qualifier"), ref,
+                         &c->err) < 0)
         return NULL;
     return lambda_fn_find(reg(c), ref, c->principal.account, c->region, &c->err);
 }
@@ -88,7 +79,8 @@ static int validation(aws_call_t *c, const char *what, long long v, const char *
 static int res_function(aws_call_t *c, buf_t *arn)
 {
     lambda_ref_t ref;
-    if (lambda_ref_parse(jstr(c->in, "FunctionName"), jstr(c->in, "Qualifier"), &ref, &c->err) < 0)
+    if (lambda_ref_parse(aws_jstr(c->in, "FunctionName"), aws_jstr(c->in, "Qualifier"), &ref,
+                         &c->err) < 0)
         return -1;
     buf_printf(arn, "arn:aws:lambda:%s:%s:function:%s", ref.region[0] ? ref.region : c->region,
                ref.account[0] ? ref.account : c->principal.account, ref.name);
@@ -119,7 +111,7 @@ static int res_any(aws_call_t *c, buf_t *arn)
  * action), the handler then refuses what is not a function's ARN. */
 static int res_tagged(aws_call_t *c, buf_t *arn)
 {
-    const char *r = jstr(c->in, "Resource");
+    const char *r = aws_jstr(c->in, "Resource");
     buf_puts(arn, r ? r : "");
     return 0;
 }
@@ -301,7 +293,7 @@ static void set_str(char **dst, const char *s)
 static int apply_dlq(aws_call_t *c, lambda_conf_t *conf)
 {
     const json_t *d = json_object_get(c->in, "DeadLetterConfig");
-    const char *arn = d ? jstr(d, "TargetArn") : NULL;
+    const char *arn = d ? aws_jstr(d, "TargetArn") : NULL;
     if (!arn)
         return 0;
     free(conf->dlq_arn);
@@ -315,7 +307,8 @@ static int apply_dlq(aws_call_t *c, lambda_conf_t *conf)
                              arn);
     lambda_ref_t ref;
     aws_error_t ignored;
-    if (conf->role && lambda_ref_parse(jstr(c->in, "FunctionName"), NULL, &ref, &ignored) == 0 &&
+    if (conf->role &&
+        lambda_ref_parse(aws_jstr(c->in, "FunctionName"), NULL, &ref, &ignored) == 0 &&
         !lambda_service_may_deliver(svc_of(c), c->principal.account, c->region, ref.name,
                                     conf->role, arn))
         return aws_error_set(&c->err, 400, "InvalidParameterValueException",
@@ -330,7 +323,7 @@ static int apply_config(aws_call_t *c, lambda_conf_t *conf)
 {
     const json_t *in = c->in, *t = json_object_get(in, "Timeout"),
                  *m = json_object_get(in, "MemorySize");
-    const char *runtime = jstr(in, "Runtime"), *role = jstr(in, "Role");
+    const char *runtime = aws_jstr(in, "Runtime"), *role = aws_jstr(in, "Role");
     if (t && (json_integer_value(t) < 1 || json_integer_value(t) > LAMBDA_TIMEOUT_MAX))
         return validation(c, "timeout", json_integer_value(t),
                           json_integer_value(t) < 1
@@ -355,8 +348,8 @@ static int apply_config(aws_call_t *c, lambda_conf_t *conf)
         conf->memory_mb = (int)json_integer_value(m);
     set_str(&conf->runtime, runtime);
     set_str(&conf->role, role);
-    set_str(&conf->handler, jstr(in, "Handler"));
-    set_str(&conf->description, jstr(in, "Description"));
+    set_str(&conf->handler, aws_jstr(in, "Handler"));
+    set_str(&conf->description, aws_jstr(in, "Description"));
     return apply_dlq(c, conf);
 }
 
@@ -417,14 +410,14 @@ static int apply_hot(aws_call_t *c, lambda_conf_t *conf, const char *bucket, con
 /* The code members of a request (Code.* for CreateFunction, top level for UpdateFunctionCode). */
 static int apply_code(aws_call_t *c, lambda_conf_t *conf, const char *name, const json_t *code)
 {
-    const char *zip = jstr(code, "ZipFile"), *bucket = jstr(code, "S3Bucket");
+    const char *zip = aws_jstr(code, "ZipFile"), *bucket = aws_jstr(code, "S3Bucket");
     if (zip) {
         free(conf->hot_dir);
         conf->hot_dir = NULL;
         return apply_zip(c, conf, name, zip);
     }
     if (bucket)
-        return apply_hot(c, conf, bucket, jstr(code, "S3Key"));
+        return apply_hot(c, conf, bucket, aws_jstr(code, "S3Key"));
     return aws_error_set(&c->err, 400, "InvalidParameterValueException",
                          "Please provide a source for function code.");
 }
@@ -459,7 +452,7 @@ static int tags_from(aws_call_t *c, lambda_fn_t *fn, const json_t *tags)
 static int h_create_function(aws_call_t *c)
 {
     lambda_conf_t conf = {.timeout_s = 3, .memory_mb = 128};
-    const char *name = jstr(c->in, "FunctionName");
+    const char *name = aws_jstr(c->in, "FunctionName");
     const json_t *code = json_object_get(c->in, "Code");
     lambda_ref_t ref;
     lambda_fn_t *fn;
@@ -471,8 +464,8 @@ static int h_create_function(aws_call_t *c)
                       ref.name);
         goto out;
     }
-    if (!jstr(c->in, "Runtime") ||
-        (strncmp(jstr(c->in, "Runtime"), "provided", 8) && !jstr(c->in, "Handler"))) {
+    if (!aws_jstr(c->in, "Runtime") ||
+        (strncmp(aws_jstr(c->in, "Runtime"), "provided", 8) && !aws_jstr(c->in, "Handler"))) {
         aws_error_set(&c->err, 400, "InvalidParameterValueException",
                       "Runtime and Handler are mandatory parameters for functions created with "
                       "deployment packages.");
@@ -493,7 +486,7 @@ static int h_create_function(aws_call_t *c)
     rc = 0;
 out:
     lambda_conf_free(&conf);
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int h_get_function(aws_call_t *c)
@@ -546,8 +539,9 @@ static int max_items(aws_call_t *c)
 static int h_list_functions(aws_call_t *c)
 {
     int max = max_items(c);
-    const char *marker = jstr(c->in, "Marker");
-    bool all = jstr(c->in, "FunctionVersion") && !strcmp(jstr(c->in, "FunctionVersion"), "ALL");
+    const char *marker = aws_jstr(c->in, "Marker");
+    bool all =
+        aws_jstr(c->in, "FunctionVersion") && !strcmp(aws_jstr(c->in, "FunctionVersion"), "ALL");
     if (max < 0)
         return AWS_CALL_ERROR;
     const lambda_fn_t **fns = xcalloc((size_t)max + 1, sizeof(*fns));
@@ -571,7 +565,7 @@ static int h_list_versions(aws_call_t *c)
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
     int max = max_items(c);
-    const char *marker = jstr(c->in, "Marker");
+    const char *marker = aws_jstr(c->in, "Marker");
     if (!fn || max < 0)
         return AWS_CALL_ERROR;
     json_t *list = json_array();
@@ -595,7 +589,7 @@ static int h_list_versions(aws_call_t *c)
 /* A code or configuration change: AWS refuses a stale RevisionId. */
 static int revision_ok(aws_call_t *c, const lambda_fn_t *fn)
 {
-    const char *rev = jstr(c->in, "RevisionId");
+    const char *rev = aws_jstr(c->in, "RevisionId");
     if (rev && strcmp(rev, fn->latest.revision_id))
         return aws_error_set(&c->err, 412, "PreconditionFailedException",
                              "The Revision Id provided does not match the latest Revision Id. "
@@ -630,7 +624,7 @@ static int update_latest(aws_call_t *c, bool code)
             c->out = conf_json(fn, out, out != &fn->latest, VIEW_UPDATING);
     }
     lambda_conf_free(&conf);
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int h_update_function_code(aws_call_t *c)
@@ -669,8 +663,9 @@ static int h_publish_version(aws_call_t *c)
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
     const lambda_conf_t *v;
-    if (!fn || lambda_fn_publish(reg(c), fn, jstr(c->in, "Description"), jstr(c->in, "CodeSha256"),
-                                 jstr(c->in, "RevisionId"), c->now_ms, &v, &c->err) < 0)
+    if (!fn ||
+        lambda_fn_publish(reg(c), fn, aws_jstr(c->in, "Description"), aws_jstr(c->in, "CodeSha256"),
+                          aws_jstr(c->in, "RevisionId"), c->now_ms, &v, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = conf_json(fn, v, true, VIEW_STEADY);
     return AWS_CALL_DONE;
@@ -688,7 +683,7 @@ static json_t *alias_json(const lambda_fn_t *fn, const lambda_alias_t *a)
 static lambda_fn_t *alias_fn(aws_call_t *c)
 {
     lambda_ref_t ref;
-    if (lambda_ref_parse(jstr(c->in, "FunctionName"), NULL, &ref, &c->err) < 0)
+    if (lambda_ref_parse(aws_jstr(c->in, "FunctionName"), NULL, &ref, &c->err) < 0)
         return NULL;
     return lambda_fn_find(reg(c), &ref, c->principal.account, c->region, &c->err);
 }
@@ -697,8 +692,9 @@ static int h_create_alias(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
     const lambda_alias_t *a;
-    if (!fn || lambda_alias_create(reg(c), fn, jstr(c->in, "Name"), jstr(c->in, "FunctionVersion"),
-                                   jstr(c->in, "Description"), &a, &c->err) < 0)
+    if (!fn ||
+        lambda_alias_create(reg(c), fn, aws_jstr(c->in, "Name"), aws_jstr(c->in, "FunctionVersion"),
+                            aws_jstr(c->in, "Description"), &a, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = alias_json(fn, a);
     return AWS_CALL_DONE;
@@ -707,10 +703,10 @@ static int h_create_alias(aws_call_t *c)
 static int h_get_alias(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
-    const lambda_alias_t *a = fn ? lambda_alias_get(fn, jstr(c->in, "Name")) : NULL;
+    const lambda_alias_t *a = fn ? lambda_alias_get(fn, aws_jstr(c->in, "Name")) : NULL;
     if (fn && !a)
         aws_error_set(&c->err, 404, "ResourceNotFoundException", "Alias not found: %s:%s", fn->arn,
-                      jstr(c->in, "Name"));
+                      aws_jstr(c->in, "Name"));
     if (!a)
         return AWS_CALL_ERROR;
     c->out = alias_json(fn, a);
@@ -721,9 +717,9 @@ static int h_update_alias(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
     const lambda_alias_t *a;
-    if (!fn ||
-        lambda_alias_update(reg(c), fn, jstr(c->in, "Name"), jstr(c->in, "FunctionVersion"),
-                            jstr(c->in, "Description"), jstr(c->in, "RevisionId"), &a, &c->err) < 0)
+    if (!fn || lambda_alias_update(
+                   reg(c), fn, aws_jstr(c->in, "Name"), aws_jstr(c->in, "FunctionVersion"),
+                   aws_jstr(c->in, "Description"), aws_jstr(c->in, "RevisionId"), &a, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = alias_json(fn, a);
     return AWS_CALL_DONE;
@@ -732,13 +728,14 @@ static int h_update_alias(aws_call_t *c)
 static int h_delete_alias(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
-    return done(fn ? lambda_alias_delete(reg(c), fn, jstr(c->in, "Name"), &c->err) : -1);
+    return aws_call_result(fn ? lambda_alias_delete(reg(c), fn, aws_jstr(c->in, "Name"), &c->err)
+                              : -1);
 }
 
 static int h_list_aliases(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
-    const char *ver = jstr(c->in, "FunctionVersion"), *marker = jstr(c->in, "Marker");
+    const char *ver = aws_jstr(c->in, "FunctionVersion"), *marker = aws_jstr(c->in, "Marker");
     int max = max_items(c);
     if (!fn || max < 0)
         return AWS_CALL_ERROR;
@@ -768,8 +765,8 @@ static int h_put_function_concurrency(aws_call_t *c)
     if (!fn)
         return AWS_CALL_ERROR;
     if (n < 0)
-        return done(validation(c, "reservedConcurrentExecutions", n,
-                               "Member must have value greater than or equal to 0"));
+        return aws_call_result(validation(c, "reservedConcurrentExecutions", n,
+                                          "Member must have value greater than or equal to 0"));
     if (lambda_fn_set_reserved(reg(c), fn, (int)n, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = json_pack("{s:i}", "ReservedConcurrentExecutions", (int)n);
@@ -789,7 +786,7 @@ static int h_get_function_concurrency(aws_call_t *c)
 static int h_delete_function_concurrency(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
-    return done(fn ? lambda_fn_set_reserved(reg(c), fn, -1, &c->err) : -1);
+    return aws_call_result(fn ? lambda_fn_set_reserved(reg(c), fn, -1, &c->err) : -1);
 }
 
 /* ---- resource policy ---------------------------------------------------------------------- */
@@ -816,24 +813,25 @@ static json_t *statement_json(aws_call_t *c, const lambda_fn_t *fn, const char *
     json_t *cond = json_object(), *eq = json_object();
     char res[240];
     snprintf(res, sizeof(res), "%s%s%s", fn->arn, *qualifier ? ":" : "", qualifier);
-    if (jstr(in, "SourceAccount"))
-        json_object_set_new(eq, "AWS:SourceAccount", json_string(jstr(in, "SourceAccount")));
-    if (jstr(in, "EventSourceToken"))
+    if (aws_jstr(in, "SourceAccount"))
+        json_object_set_new(eq, "AWS:SourceAccount", json_string(aws_jstr(in, "SourceAccount")));
+    if (aws_jstr(in, "EventSourceToken"))
         json_object_set_new(eq, "lambda:EventSourceToken",
-                            json_string(jstr(in, "EventSourceToken")));
-    if (jstr(in, "PrincipalOrgID"))
-        json_object_set_new(eq, "aws:PrincipalOrgID", json_string(jstr(in, "PrincipalOrgID")));
-    if (jstr(in, "FunctionUrlAuthType"))
+                            json_string(aws_jstr(in, "EventSourceToken")));
+    if (aws_jstr(in, "PrincipalOrgID"))
+        json_object_set_new(eq, "aws:PrincipalOrgID", json_string(aws_jstr(in, "PrincipalOrgID")));
+    if (aws_jstr(in, "FunctionUrlAuthType"))
         json_object_set_new(eq, "lambda:FunctionUrlAuthType",
-                            json_string(jstr(in, "FunctionUrlAuthType")));
+                            json_string(aws_jstr(in, "FunctionUrlAuthType")));
     if (json_object_size(eq))
         json_object_set(cond, "StringEquals", eq);
-    if (jstr(in, "SourceArn"))
+    if (aws_jstr(in, "SourceArn"))
         json_object_set_new(cond, "ArnLike",
-                            json_pack("{s:s}", "AWS:SourceArn", jstr(in, "SourceArn")));
-    json_t *st = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", jstr(in, "StatementId"), "Effect",
-                           "Allow", "Principal", principal_json(jstr(in, "Principal")), "Action",
-                           jstr(in, "Action"), "Resource", res);
+                            json_pack("{s:s}", "AWS:SourceArn", aws_jstr(in, "SourceArn")));
+    json_t *st =
+        json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", aws_jstr(in, "StatementId"), "Effect",
+                  "Allow", "Principal", principal_json(aws_jstr(in, "Principal")), "Action",
+                  aws_jstr(in, "Action"), "Resource", res);
     if (json_object_size(cond))
         json_object_set(st, "Condition", cond);
     json_decref(cond);
@@ -870,30 +868,32 @@ static int h_add_permission(aws_call_t *c)
 {
     lambda_ref_t ref;
     lambda_fn_t *fn;
-    const char *sid = jstr(c->in, "StatementId"), *action = jstr(c->in, "Action");
+    const char *sid = aws_jstr(c->in, "StatementId"), *action = aws_jstr(c->in, "Action");
     if (policy_target(c, &fn, &ref) < 0)
         return AWS_CALL_ERROR;
     if (!lambda_name_valid(sid) && !strchr(sid, '.'))
-        return done(aws_error_set(&c->err, 400, "ValidationException",
-                                  "1 validation error detected: Value '%.100s' at 'statementId' "
-                                  "failed to satisfy constraint: Member must satisfy regular "
-                                  "expression pattern: ([a-zA-Z0-9-_.]+)",
-                                  sid));
+        return aws_call_result(
+            aws_error_set(&c->err, 400, "ValidationException",
+                          "1 validation error detected: Value '%.100s' at 'statementId' "
+                          "failed to satisfy constraint: Member must satisfy regular "
+                          "expression pattern: ([a-zA-Z0-9-_.]+)",
+                          sid));
     if (!action_valid(action))
-        return done(aws_error_set(&c->err, 400, "ValidationException",
-                                  "1 validation error detected: Value '%.100s' at 'action' failed "
-                                  "to satisfy constraint: Member must satisfy regular expression "
-                                  "pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])",
-                                  action));
+        return aws_call_result(
+            aws_error_set(&c->err, 400, "ValidationException",
+                          "1 validation error detected: Value '%.100s' at 'action' failed "
+                          "to satisfy constraint: Member must satisfy regular expression "
+                          "pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])",
+                          action));
     json_t *st = statement_json(c, fn, ref.qualifier);
     char *text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc =
-        lambda_policy_add(reg(c), fn, ref.qualifier, sid, text, jstr(c->in, "RevisionId"), &c->err);
+    int rc = lambda_policy_add(reg(c), fn, ref.qualifier, sid, text, aws_jstr(c->in, "RevisionId"),
+                               &c->err);
     if (rc == 0)
         c->out = json_pack("{s:s}", "Statement", text);
     free(text);
     json_decref(st);
-    return done(rc);
+    return aws_call_result(rc);
 }
 
 static int h_remove_permission(aws_call_t *c)
@@ -902,8 +902,9 @@ static int h_remove_permission(aws_call_t *c)
     lambda_fn_t *fn;
     if (policy_target(c, &fn, &ref) < 0)
         return AWS_CALL_ERROR;
-    return done(lambda_policy_remove(reg(c), fn, ref.qualifier, jstr(c->in, "StatementId"),
-                                     jstr(c->in, "RevisionId"), &c->err));
+    return aws_call_result(lambda_policy_remove(reg(c), fn, ref.qualifier,
+                                                aws_jstr(c->in, "StatementId"),
+                                                aws_jstr(c->in, "RevisionId"), &c->err));
 }
 
 static int h_get_policy(aws_call_t *c)
@@ -914,8 +915,8 @@ static int h_get_policy(aws_call_t *c)
         return AWS_CALL_ERROR;
     char *doc = lambda_policy_render(fn, ref.qualifier);
     if (!doc)
-        return done(aws_error_set(&c->err, 404, "ResourceNotFoundException",
-                                  "The resource you requested does not exist."));
+        return aws_call_result(aws_error_set(&c->err, 404, "ResourceNotFoundException",
+                                             "The resource you requested does not exist."));
     c->out = json_pack("{s:s, s:s}", "Policy", doc, "RevisionId", fn->policy_revision);
     free(doc);
     return AWS_CALL_DONE;
@@ -926,7 +927,7 @@ static int h_get_policy(aws_call_t *c)
 static lambda_fn_t *tagged_fn(aws_call_t *c)
 {
     lambda_ref_t ref;
-    const char *r = jstr(c->in, "Resource");
+    const char *r = aws_jstr(c->in, "Resource");
     if (!r || strncmp(r, "arn:aws:lambda:", 15) || lambda_ref_parse(r, NULL, &ref, &c->err) < 0) {
         aws_error_set(&c->err, 400, "ValidationException",
                       "1 validation error detected: Value '%.200s' at 'resource' failed to "
@@ -948,7 +949,7 @@ static lambda_fn_t *tagged_fn(aws_call_t *c)
 static int h_tag_resource(aws_call_t *c)
 {
     lambda_fn_t *fn = tagged_fn(c);
-    return done(fn ? tags_from(c, fn, json_object_get(c->in, "Tags")) : -1);
+    return aws_call_result(fn ? tags_from(c, fn, json_object_get(c->in, "Tags")) : -1);
 }
 
 static int h_untag_resource(aws_call_t *c)
@@ -1017,7 +1018,7 @@ static void invoke_cb(void *ud, const lambda_result_t *r)
 
 static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
 {
-    const char *b64 = jstr(c->in, "Payload");
+    const char *b64 = aws_jstr(c->in, "Payload");
     size_t n = 0;
     *out = NULL;
     *len = 0;
@@ -1052,7 +1053,7 @@ static int h_invoke(aws_call_t *c)
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
     const lambda_conf_t *v = fn ? lambda_fn_resolve(fn, ref.qualifier, &c->err) : NULL;
-    const char *type = jstr(c->in, "InvocationType");
+    const char *type = aws_jstr(c->in, "InvocationType");
     bool event = type && !strcmp(type, "Event"), dry = type && !strcmp(type, "DryRun");
     char *payload;
     size_t len;
@@ -1066,10 +1067,11 @@ static int h_invoke(aws_call_t *c)
     lambda_exec_t *x = lambda_service_config(svc_of(c))->exec;
     if (!x) {
         free(payload);
-        return done(aws_error_set(&c->err, 500, "ServiceException",
-                                  "Function execution is not available in this server."));
+        return aws_call_result(
+            aws_error_set(&c->err, 500, "ServiceException",
+                          "Function execution is not available in this server."));
     }
-    const char *log = jstr(c->in, "LogType");
+    const char *log = aws_jstr(c->in, "LogType");
     int rc;
     if (event) {
         /* stored durably (the gateway holds the 202 for the commit), run once committed */
@@ -1118,7 +1120,7 @@ static json_t *eic_json(const lambda_fn_t *fn, const lambda_eic_t *e)
 static int dest_of(aws_call_t *c, const json_t *dc, const char *which, const char **out)
 {
     const json_t *d = json_object_get(dc, which);
-    const char *arn = d ? jstr(d, "Destination") : NULL;
+    const char *arn = d ? aws_jstr(d, "Destination") : NULL;
     *out = d ? (arn ? arn : "") : NULL;
     if (!arn || !*arn || !strncmp(arn, "arn:aws:sqs:", 12) || !strncmp(arn, "arn:aws:lambda:", 15))
         return 0;
@@ -1139,8 +1141,8 @@ static int put_eic(aws_call_t *c, bool update)
     if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
         return AWS_CALL_ERROR;
     if (r && json_integer_value(r) < 0)
-        return done(validation(c, "maximumRetryAttempts", json_integer_value(r),
-                               "Member must have value greater than or equal to 0"));
+        return aws_call_result(validation(c, "maximumRetryAttempts", json_integer_value(r),
+                                          "Member must have value greater than or equal to 0"));
     if (dc && (dest_of(c, dc, "OnSuccess", &in.on_success) < 0 ||
                dest_of(c, dc, "OnFailure", &in.on_failure) < 0))
         return AWS_CALL_ERROR;
@@ -1150,7 +1152,7 @@ static int put_eic(aws_call_t *c, bool update)
             !lambda_service_may_deliver(svc_of(c), fn->account, fn->region, fn->name,
                                         lambda_fn_resolve(fn, ref.qualifier, &c->err)->role,
                                         dests[i]))
-            return done(aws_error_set(
+            return aws_call_result(aws_error_set(
                 &c->err, 400, "InvalidParameterValueException",
                 "The function's execution role does not have permissions to call %s on %s",
                 strncmp(dests[i], "arn:aws:sqs:", 12) ? "InvokeFunction" : "SendMessage",
@@ -1188,7 +1190,7 @@ static int h_get_eic(aws_call_t *c)
     const lambda_eic_t *e = lambda_eic_get(lambda_service_async(svc_of(c)), fn->account, fn->region,
                                            fn->name, ref.qualifier);
     if (!e)
-        return done(eic_missing(c, fn, ref.qualifier));
+        return aws_call_result(eic_missing(c, fn, ref.qualifier));
     c->out = eic_json(fn, e);
     return AWS_CALL_DONE;
 }
@@ -1201,7 +1203,7 @@ static int h_delete_eic(aws_call_t *c)
         return AWS_CALL_ERROR;
     if (lambda_eic_delete(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
                           ref.qualifier) < 0)
-        return done(eic_missing(c, fn, ref.qualifier));
+        return aws_call_result(eic_missing(c, fn, ref.qualifier));
     c->out = json_pack("{s:i}", "StatusCode", 204);
     return AWS_CALL_DONE;
 }
@@ -1213,15 +1215,16 @@ static int h_list_eic(aws_call_t *c)
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
     const json_t *mi = json_object_get(c->in, "MaxItems");
-    const char *marker = jstr(c->in, "Marker");
+    const char *marker = aws_jstr(c->in, "Marker");
     const lambda_eic_t *all[256];
     if (!fn)
         return AWS_CALL_ERROR;
     long long max = mi ? json_integer_value(mi) : EIC_LIST_MAX;
     if (max < 1 || max > EIC_LIST_MAX)
-        return done(validation(c, "maxItems", max,
-                               max < 1 ? "Member must have value greater than or equal to 1"
-                                       : "Member must have value less than or equal to 50"));
+        return aws_call_result(validation(c, "maxItems", max,
+                                          max < 1
+                                              ? "Member must have value greater than or equal to 1"
+                                              : "Member must have value less than or equal to 50"));
     size_t n = lambda_eic_list(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
                                all, sizeof(all) / sizeof(all[0]));
     size_t i = marker ? (size_t)strtoul(marker, NULL, 10) : 0;

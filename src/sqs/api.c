@@ -25,11 +25,6 @@ typedef struct qurl {
 
 /* ---- small decoding helpers ---------------------------------------------- */
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* An integer member clamped into int, or dflt when absent. */
 static int jint(const json_t *o, const char *k, int dflt)
 {
@@ -256,7 +251,7 @@ static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
 
 static int queue_ref(aws_call_t *c, qurl_t *u, sqs_queue_ref_t *ref)
 {
-    const char *url = jstr(c->in, "QueueUrl");
+    const char *url = aws_jstr(c->in, "QueueUrl");
     if (qurl_parse(url, u, &c->err) < 0)
         return -1;
     ref->account = u->account;
@@ -289,7 +284,7 @@ static int done(aws_call_t *c, int rc)
 static int res_queue_url(aws_call_t *c, buf_t *arn)
 {
     qurl_t u;
-    if (qurl_parse(jstr(c->in, "QueueUrl"), &u, &c->err) < 0)
+    if (qurl_parse(aws_jstr(c->in, "QueueUrl"), &u, &c->err) < 0)
         return -1;
     const char *parts[] = {"arn:aws:sqs:", c->region, ":", u.account, ":", u.name};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
@@ -299,8 +294,8 @@ static int res_queue_url(aws_call_t *c, buf_t *arn)
 
 static int res_queue_name(aws_call_t *c, buf_t *arn)
 {
-    const char *owner = jstr(c->in, "QueueOwnerAWSAccountId");
-    const char *name = jstr(c->in, "QueueName");
+    const char *owner = aws_jstr(c->in, "QueueOwnerAWSAccountId");
+    const char *name = aws_jstr(c->in, "QueueName");
     buf_printf(arn, "arn:aws:sqs:%s:%s:%.100s", c->region, owner ? owner : c->principal.account,
                name ? name : "");
     return 0;
@@ -309,7 +304,7 @@ static int res_queue_name(aws_call_t *c, buf_t *arn)
 /* Move tasks act on their source queue: SourceArn, or the one in TaskHandle. */
 static int res_source_arn(aws_call_t *c, buf_t *arn)
 {
-    const char *src = jstr(c->in, "SourceArn");
+    const char *src = aws_jstr(c->in, "SourceArn");
     buf_puts(arn, src ? src : "");
     return 0;
 }
@@ -317,7 +312,7 @@ static int res_source_arn(aws_call_t *c, buf_t *arn)
 static int res_task_handle(aws_call_t *c, buf_t *arn)
 {
     char id[37], src[SQS_ARN_MAX];
-    if (sqs_move_handle_parse(jstr(c->in, "TaskHandle"), id, src, sizeof(src)) < 0)
+    if (sqs_move_handle_parse(aws_jstr(c->in, "TaskHandle"), id, src, sizeof(src)) < 0)
         return aws_error_set(&c->err, 400, "InvalidParameterValue",
                              "Value for parameter TaskHandle is invalid.");
     buf_puts(arn, src);
@@ -336,7 +331,7 @@ static int res_any(aws_call_t *c, buf_t *arn)
 static int h_create_queue(aws_call_t *c)
 {
     sqs_ctx_t ctx;
-    sqs_create_in_t in = {.name = jstr(c->in, "QueueName")};
+    sqs_create_in_t in = {.name = aws_jstr(c->in, "QueueName")};
     sqs_attr_t *attrs = pairs_of(json_object_get(c->in, "Attributes"), &in.n_attrs);
     sqs_attr_t *tags = pairs_of(json_object_get(c->in, "tags"), &in.n_tags);
     json_attrs_t keep = {0};
@@ -359,7 +354,7 @@ static int h_create_queue(aws_call_t *c)
 static int h_get_queue_url(aws_call_t *c)
 {
     sqs_ctx_t ctx;
-    sqs_queue_ref_t q = {jstr(c->in, "QueueOwnerAWSAccountId"), jstr(c->in, "QueueName")};
+    sqs_queue_ref_t q = {aws_jstr(c->in, "QueueOwnerAWSAccountId"), aws_jstr(c->in, "QueueName")};
     sqs_service_ctx(c, &ctx);
     int rc = sqs_queue_url_get(engine(c), &ctx, &q, &c->err);
     if (rc == 0)
@@ -371,8 +366,8 @@ static int h_get_queue_url(aws_call_t *c)
 static int h_list_queues(aws_call_t *c)
 {
     sqs_ctx_t ctx;
-    sqs_list_in_t in = {jstr(c->in, "QueueNamePrefix"), jint(c->in, "MaxResults", 0),
-                        jstr(c->in, "NextToken")};
+    sqs_list_in_t in = {aws_jstr(c->in, "QueueNamePrefix"), jint(c->in, "MaxResults", 0),
+                        aws_jstr(c->in, "NextToken")};
     sqs_list_out_t out = {0};
     sqs_service_ctx(c, &ctx);
     if (json_object_get(c->in, "MaxResults") && in.max_results == 0)
@@ -561,8 +556,8 @@ static int msg_attrs_of(const json_t *map, scratch_t *s, size_t entry, size_t *n
         sqs_msg_attr_t *a = &s->attrs[entry][i++];
         memset(a, 0, sizeof(*a));
         a->name = k;
-        a->data_type = jstr(v, "DataType");
-        a->string_value = jstr(v, "StringValue");
+        a->data_type = aws_jstr(v, "DataType");
+        a->string_value = aws_jstr(v, "StringValue");
         const json_t *bv = json_object_get(v, "BinaryValue");
         if (json_is_string(bv)) {
             unsigned char *d;
@@ -591,15 +586,15 @@ static int send_entry_of(const json_t *e, scratch_t *s, size_t i, sqs_send_entry
 {
     const json_t *body = json_object_get(e, "MessageBody");
     memset(out, 0, sizeof(*out));
-    out->id = jstr(e, "Id");
+    out->id = aws_jstr(e, "Id");
     out->body = json_string_value(body);
     out->body_len = json_string_length(body);
     out->delay_seconds = jint(e, "DelaySeconds", -1);
-    out->group_id = jstr(e, "MessageGroupId");
-    out->dedup_id = jstr(e, "MessageDeduplicationId");
+    out->group_id = aws_jstr(e, "MessageGroupId");
+    out->dedup_id = aws_jstr(e, "MessageDeduplicationId");
     out->trace_header =
-        jstr(json_object_get(json_object_get(e, "MessageSystemAttributes"), "AWSTraceHeader"),
-             "StringValue");
+        aws_jstr(json_object_get(json_object_get(e, "MessageSystemAttributes"), "AWSTraceHeader"),
+                 "StringValue");
     if (msg_attrs_of(json_object_get(e, "MessageAttributes"), s, i, &out->n_attrs, err) < 0)
         return -1;
     out->attrs = s->attrs[i];
@@ -815,7 +810,7 @@ static int h_receive_message(aws_call_t *c)
     r->attr_names =
         strings_of(json_object_get(c->in, "MessageAttributeNames"), &r->in.n_msg_attr_names);
     r->in.msg_attr_names = r->attr_names;
-    r->in.attempt_id = jstr(c->in, "ReceiveRequestAttemptId");
+    r->in.attempt_id = aws_jstr(c->in, "ReceiveRequestAttemptId");
     return receive_try(c, SQS_POLL_WAKE);
 }
 
@@ -828,7 +823,7 @@ static int handles_single(aws_call_t *c, handle_fn fn)
 {
     sqs_ctx_t ctx;
     qurl_t u;
-    sqs_handle_entry_t e = {NULL, jstr(c->in, "ReceiptHandle"),
+    sqs_handle_entry_t e = {NULL, aws_jstr(c->in, "ReceiptHandle"),
                             jint(c->in, "VisibilityTimeout", 0)};
     sqs_handle_in_t in = {.entries = &e, .n = 1, .batch = false};
     sqs_handle_out_t out;
@@ -855,7 +850,7 @@ static int handles_batch(aws_call_t *c, handle_fn fn)
         return AWS_CALL_ERROR;
     for (size_t i = 0; i < in.n && i < SQS_BATCH_MAX; i++) {
         const json_t *e = json_array_get(list, i);
-        entries[i] = (sqs_handle_entry_t){jstr(e, "Id"), jstr(e, "ReceiptHandle"),
+        entries[i] = (sqs_handle_entry_t){aws_jstr(e, "Id"), aws_jstr(e, "ReceiptHandle"),
                                           jint(e, "VisibilityTimeout", 0)};
     }
     sqs_service_ctx(c, &ctx);
@@ -901,7 +896,7 @@ static int h_list_dlq_sources(aws_call_t *c)
     sqs_ctx_t ctx;
     qurl_t u;
     sqs_queue_ref_t q;
-    sqs_list_in_t in = {NULL, jint(c->in, "MaxResults", 0), jstr(c->in, "NextToken")};
+    sqs_list_in_t in = {NULL, jint(c->in, "MaxResults", 0), aws_jstr(c->in, "NextToken")};
     sqs_list_out_t out = {0};
     if (queue_ref(c, &u, &q) < 0)
         return AWS_CALL_ERROR;
@@ -925,7 +920,7 @@ static int h_start_move_task(aws_call_t *c)
     sqs_ctx_t ctx;
     char handle[SQS_TASK_HANDLE_MAX];
     const json_t *rate = json_object_get(c->in, "MaxNumberOfMessagesPerSecond");
-    sqs_move_in_t in = {jstr(c->in, "SourceArn"), jstr(c->in, "DestinationArn"),
+    sqs_move_in_t in = {aws_jstr(c->in, "SourceArn"), aws_jstr(c->in, "DestinationArn"),
                         jint(c->in, "MaxNumberOfMessagesPerSecond", 0)};
     if (rate && in.rate == 0)
         in.rate = -1; /* given as 0: out of range */
@@ -965,7 +960,7 @@ static int h_list_move_tasks(aws_call_t *c)
     if (json_object_get(c->in, "MaxResults") && max == 0)
         max = -1; /* given as 0: out of range */
     sqs_service_ctx(c, &ctx);
-    int rc = sqs_move_list(engine(c), &ctx, jstr(c->in, "SourceArn"), max, tasks, &n, &c->err);
+    int rc = sqs_move_list(engine(c), &ctx, aws_jstr(c->in, "SourceArn"), max, tasks, &n, &c->err);
     if (rc == 0) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)
@@ -981,7 +976,7 @@ static int h_cancel_move_task(aws_call_t *c)
     sqs_ctx_t ctx;
     uint64_t moved = 0;
     sqs_service_ctx(c, &ctx);
-    int rc = sqs_move_cancel(engine(c), &ctx, jstr(c->in, "TaskHandle"), &moved, &c->err);
+    int rc = sqs_move_cancel(engine(c), &ctx, aws_jstr(c->in, "TaskHandle"), &moved, &c->err);
     if (rc == 0)
         c->out = json_pack("{s:I}", "ApproximateNumberOfMessagesMoved", (json_int_t)moved);
     return done(c, rc);
@@ -1054,7 +1049,7 @@ static int label_index(const json_t *statements, const char *label)
     json_t *st;
     json_array_foreach(statements, i, st)
     {
-        const char *sid = jstr(st, "Sid");
+        const char *sid = aws_jstr(st, "Sid");
         if (sid && !strcmp(sid, label))
             return (int)i;
     }
@@ -1131,7 +1126,7 @@ static int h_add_permission(aws_call_t *c)
     qurl_t u;
     sqs_queue_ref_t q;
     char arn[SQS_ARN_MAX];
-    const char *label = jstr(c->in, "Label");
+    const char *label = aws_jstr(c->in, "Label");
     const json_t *accounts = json_object_get(c->in, "AWSAccountIds");
     const json_t *actions = json_object_get(c->in, "Actions");
     if (permission_check(c, label, accounts, actions) < 0)
@@ -1169,7 +1164,7 @@ static int h_remove_permission(aws_call_t *c)
     qurl_t u;
     sqs_queue_ref_t q;
     char arn[SQS_ARN_MAX];
-    const char *label = jstr(c->in, "Label");
+    const char *label = aws_jstr(c->in, "Label");
     json_t *doc = permission_begin(c, &ctx, &u, &q, arn);
     if (!doc)
         return done(c, -1);
