@@ -213,3 +213,18 @@ const char *iam_identity_lookup(iam_identity_t *ids, const char *key, const char
         invalid_token(err);
     return secret;
 }
+
+void iam_principal_role_session(iam_principal_t *p, const char *account, const char *role_arn,
+                                const char *session)
+{
+    const char *slash = strrchr(role_arn, '/');
+    const char *role = slash ? slash + 1 : role_arn;
+    memset(p, 0, sizeof(*p));
+    p->kind = IAM_PRINCIPAL_SESSION;
+    snprintf(p->account, sizeof(p->account), "%s", account);
+    snprintf(p->name, sizeof(p->name), "%s", role);
+    snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
+    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%.64s", account, role,
+             session);
+    snprintf(p->user_id, sizeof(p->user_id), "%s:%.64s", role, session);
+}

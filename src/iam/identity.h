@@ -77,6 +77,12 @@ void iam_identity_set_users(iam_identity_t *ids, iam_identity_users_fn fn, void 
 void iam_identity_set_token_key(iam_identity_t *ids, const uint8_t key[IAM_SESSION_KEY_BYTES]);
 const uint8_t *iam_identity_token_key(const iam_identity_t *ids);
 
+/* The principal of role_arn's session `session` in account, as a service
+ * acting with the role's credentials (Lambda for a function) calls: the
+ * assumed-role ARN, session policies none. */
+void iam_principal_role_session(iam_principal_t *p, const char *account, const char *role_arn,
+                                const char *session);
+
 /* Authenticates an access key (and session token, token_len bytes, for `ASIA…`
  * keys) at now_ms: fills *p and returns the secret to verify the signature
  * with (owned by ids), or NULL with err set: InvalidClientTokenId (unknown or

@@ -201,21 +201,6 @@ void lambda_events_free(lambda_events_t *e)
 
 /* ---- authorization as the execution role -------------------------------------------------- */
 
-/* The session Lambda acts as: arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION. */
-static void role_session(const char *account, const char *role_arn, const char *fn,
-                         iam_principal_t *p)
-{
-    const char *slash = strrchr(role_arn, '/');
-    const char *role = slash ? slash + 1 : role_arn;
-    memset(p, 0, sizeof(*p));
-    p->kind = IAM_PRINCIPAL_SESSION;
-    snprintf(p->account, sizeof(p->account), "%s", account);
-    snprintf(p->name, sizeof(p->name), "%s", role);
-    snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
-    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%.64s", account, role, fn);
-    snprintf(p->user_id, sizeof(p->user_id), "%s:%.64s", role, fn);
-}
-
 static bool may_as(const lambda_events_t *e, const iam_principal_t *p, const char *account,
                    const char *region, const char *source_arn, const char *action, const char *arn,
                    const char *policy, buf_t *why)
@@ -256,7 +241,7 @@ bool lambda_events_may_deliver(lambda_events_t *e, const char *account, const ch
     buf_t why;
     buf_init(&why, 2048);
     snprintf(src, sizeof(src), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
-    role_session(account, role_arn, name, &who);
+    iam_principal_role_session(&who, account, role_arn, name);
     if (!strncmp(arn, "arn:aws:lambda:", 15)) {
         action = "lambda:InvokeFunction";
         lambda_fn_t *t =
@@ -435,7 +420,7 @@ static void deliver(lambda_events_t *e, const lambda_event_t *ev, const char *co
     const lambda_eic_t *c = lambda_eic_get(e->as, ev->account, ev->region, ev->name, ev->qualifier);
     const char *dest = c ? (ok ? c->on_success : c->on_failure) : NULL;
     delivery_t d = {fn, v, ev, {0}, ok ? "OnSuccess" : "OnFailure"};
-    role_session(fn->account, v->role, fn->name, &d.who);
+    iam_principal_role_session(&d.who, fn->account, v->role, fn->name);
     if (!ok)
         log_info("lambda: asynchronous invocation %s of %s failed (%s after %u attempts)",
                  ev->request_id, fn->name, condition, ev->attempts);

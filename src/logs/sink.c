@@ -65,17 +65,9 @@ void logs_sink_free(logs_sink_t *s)
 static void principal_of(const char *account, const char *role_arn, const char *group,
                          iam_principal_t *p)
 {
-    const char *slash = strrchr(role_arn, '/');
-    const char *role = slash ? slash + 1 : role_arn;
     const char *fn =
         !strncmp(group, LAMBDA_PREF, strlen(LAMBDA_PREF)) ? group + strlen(LAMBDA_PREF) : "nagare";
-    memset(p, 0, sizeof(*p));
-    p->kind = IAM_PRINCIPAL_SESSION;
-    snprintf(p->account, sizeof(p->account), "%s", account);
-    snprintf(p->name, sizeof(p->name), "%s", role);
-    snprintf(p->role_arn, sizeof(p->role_arn), "%s", role_arn);
-    snprintf(p->arn, sizeof(p->arn), "arn:aws:sts::%s:assumed-role/%s/%.64s", account, role, fn);
-    snprintf(p->user_id, sizeof(p->user_id), "%s:%.64s", role, fn);
+    iam_principal_role_session(p, account, role_arn, fn);
 }
 
 /* Whether p may do action on arn; on a refusal, why into why. */
