@@ -23,10 +23,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SYNC_PAYLOAD_MAX  6291456 /* 6 MB, request and response */
-#define ASYNC_PAYLOAD_MAX 1048576 /* 1 MB (Event) */
-#define LIST_DEFAULT      50
-#define LIST_MAX          10000
+#define SYNC_PAYLOAD_MAX   6291456 /* 6 MB, request and response */
+#define ASYNC_PAYLOAD_MAX  1048576 /* 1 MB (Event) */
+#define CLIENT_CONTEXT_MAX 3583    /* base64 bytes of X-Amz-Client-Context */
+#define LIST_DEFAULT       50
+#define LIST_MAX           10000
 
 static const char *const runtimes[] = {
     "provided.al2023", "provided.al2", "python3.9",  "python3.10", "python3.11",
@@ -1048,6 +1049,36 @@ static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
     return 0;
 }
 
+/* X-Amz-Client-Context: up to 3,583 bytes of base64 holding a JSON object, which the runtime
+ * gets decoded (Lambda-Runtime-Client-Context). *out NULL when absent. */
+static int client_context_of(aws_call_t *c, char **out)
+{
+    const char *b64 = aws_jstr(c->in, "ClientContext");
+    size_t n = 0, blen = b64 ? strlen(b64) : 0;
+    *out = NULL;
+    if (!b64)
+        return 0;
+    if (blen > CLIENT_CONTEXT_MAX)
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "Client context must be %d bytes or less when base64 encoded",
+                             CLIENT_CONTEXT_MAX);
+    char *p = xmalloc(b64_decoded_max(blen) + 1);
+    json_t *doc = NULL;
+    if (b64_decode(b64, blen, (uint8_t *)p, &n) == 0) {
+        p[n] = 0;
+        doc = json_loadb(p, n, 0, NULL);
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        free(p);
+        return aws_error_set(&c->err, 400, "InvalidRequestContentException",
+                             "Client context must be a valid Base64-encoded JSON object.");
+    }
+    json_decref(doc);
+    *out = p;
+    return 0;
+}
+
 static int h_invoke(aws_call_t *c)
 {
     lambda_ref_t ref;
@@ -1055,17 +1086,22 @@ static int h_invoke(aws_call_t *c)
     const lambda_conf_t *v = fn ? lambda_fn_resolve(fn, ref.qualifier, &c->err) : NULL;
     const char *type = aws_jstr(c->in, "InvocationType");
     bool event = type && !strcmp(type, "Event"), dry = type && !strcmp(type, "DryRun");
-    char *payload;
+    char *payload = NULL, *cc = NULL;
     size_t len;
-    if (!v || payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0)
+    if (!v || client_context_of(c, &cc) < 0 ||
+        payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0) {
+        free(cc);
         return AWS_CALL_ERROR;
+    }
     if (dry) {
+        free(cc);
         free(payload);
         c->out = json_pack("{s:i}", "StatusCode", 204);
         return AWS_CALL_DONE;
     }
     lambda_exec_t *x = lambda_service_config(svc_of(c))->exec;
     if (!x) {
+        free(cc);
         free(payload);
         return aws_call_result(
             aws_error_set(&c->err, 500, "ServiceException",
@@ -1079,9 +1115,12 @@ static int h_invoke(aws_call_t *c)
                                c->now_ms);
         rc = 0;
     } else {
-        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len,
-                                   log && !strcmp(log, "Tail"), invoke_cb, c, &c->err);
+        /* AWS passes the client context to synchronous invocations only */
+        lambda_invoke_opts_t opts = {log && !strcmp(log, "Tail"), cc};
+        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len, &opts, invoke_cb,
+                                   c, &c->err);
     }
+    free(cc);
     free(payload);
     if (rc < 0)
         return AWS_CALL_ERROR;

@@ -484,7 +484,7 @@ static void run_event(lambda_events_t *e, lambda_event_t *ev, bool aged)
     }
     run_t *run = xmalloc(sizeof(*run));
     *run = (run_t){e, ev};
-    if (lambda_service_invoke(e->svc, fn, ev->qualifier, v, ev->payload, ev->len, false, result_cb,
+    if (lambda_service_invoke(e->svc, fn, ev->qualifier, v, ev->payload, ev->len, NULL, result_cb,
                               run, &err) < 0) {
         free(run);
         outcome(e, ev,

@@ -438,8 +438,9 @@ void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const 
 }
 
 int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
-                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
-                          lambda_result_cb cb, void *ud, aws_error_t *err)
+                          const lambda_conf_t *v, const void *payload, size_t len,
+                          const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
+                          aws_error_t *err)
 {
     char qarn[240];
     if (!svc->cfg.exec)
@@ -477,7 +478,7 @@ int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const ch
         if (!lambda_exec_warm(svc->cfg.exec, &spec))
             spec.code_id = v->code_id ^ lambda_service_hot_fingerprint(svc, v->hot_dir, true);
     }
-    int rc = lambda_exec_invoke(svc->cfg.exec, &spec, payload, len, tail, cb, ud, err);
+    int rc = lambda_exec_invoke(svc->cfg.exec, &spec, payload, len, opts, cb, ud, err);
     free(dir);
     return rc;
 }

@@ -54,8 +54,9 @@ void lambda_service_stop(lambda_service_t *svc);
  * through the executor; as lambda_exec_invoke (cb never called on -1).
  * ServiceException when there is no executor. */
 int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
-                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
-                          lambda_result_cb cb, void *ud, aws_error_t *err);
+                          const lambda_conf_t *v, const void *payload, size_t len,
+                          const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
+                          aws_error_t *err);
 /* Queues an asynchronous invocation (journaled in the current batch); it runs
  * once the batch is committed. payload copied. */
 void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
