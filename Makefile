@@ -35,7 +35,7 @@ FUZZ_SECONDS ?= 5
 
 .PHONY: all deps run test unit integration crash sanitize fuzz fuzz-run bench format format-check clean
 
-all: $(BUILD)/nagare $(BUILD)/lambda-echo
+all: $(BUILD)/nagare $(BUILD)/lambda-echo $(BUILD)/lambda-noop
 
 deps:
 	@tools/deps.sh
@@ -53,10 +53,10 @@ $(BUILD)/libnagare.o: $(LIB_OBJS)
 $(BUILD)/nagare: $(BUILD)/src/main.o $(BUILD)/libnagare.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# runtimes/c: the C client of the Lambda Runtime API and its example function (a `provided`
-# bootstrap that echoes its event).
-$(BUILD)/lambda-echo: runtimes/c/example/echo.c runtimes/c/lambda_runtime.c runtimes/c/lambda_runtime.h
-	$(CC) $(CFLAGS) -Iruntimes/c -o $@ runtimes/c/example/echo.c runtimes/c/lambda_runtime.c -lhttp_parser
+# runtimes/c: the C client of the Lambda Runtime API and its example functions (`provided`
+# bootstraps: echo answers with its event, noop with null).
+$(BUILD)/lambda-%: runtimes/c/example/%.c runtimes/c/lambda_runtime.c runtimes/c/lambda_runtime.h
+	$(CC) $(CFLAGS) -Iruntimes/c -o $@ $< runtimes/c/lambda_runtime.c -lhttp_parser
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnagare.o
 	@mkdir -p $(dir $@)

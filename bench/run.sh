@@ -8,8 +8,10 @@
 # HTTP ceiling). For each: the time from exec to the first 200 (a tight loop of connect
 # attempts), idle RSS, then `nagare bench` for each test (send, batch, cycle; get for nginx)
 # with the server's CPU seconds during the test. Prints a table and the ratios nagare is
-# judged by. A peer that cannot start is reported as n/a with the reason; the script fails
-# only when nagare itself cannot be benchmarked. Installs nothing but `npm ci` in bench/.
+# judged by. Then nagare's SQS -> Lambda pipeline: ESM_MESSAGES (100,000) queued, an event
+# source mapping to a no-op C function enabled, the time until the queue is empty. A peer that
+# cannot start is reported as n/a with the reason; the script fails only when nagare itself
+# cannot be benchmarked. Installs nothing but `npm ci` in bench/.
 set -u
 NAGARE=${1:-build/nagare}
 SECS=${BENCH_SECONDS:-10}
@@ -182,6 +184,46 @@ mkdir -p "$TMP/nagare-lambda-data"
 run_server nagare-lambda /_nagare/health 1 "$SECS" "get@1 invoke@1 invoke@16 cold" \
     "$NAGARE" serve --host 127.0.0.1 --port @PORT@ --data-dir "$TMP/nagare-lambda-data"
 
+# SQS -> Lambda: ESM_MESSAGES (default 100,000) queued with `nagare bench --test batch`, then
+# an event source mapping (BatchSize 10) to a no-op C function (build/lambda-noop) enabled and
+# timed until the queue is empty (esm_bench.py). Writes $TMP/esm.json or $TMP/esm.na.
+esm_pipeline() {
+    local port res pid n=${ESM_MESSAGES:-100000} c0 c1
+    port=$(free_port)
+    mkdir -p "$TMP/nagare-esm-data"
+    echo "bench: starting nagare-esm on port $port" >&2
+    res=$(STARTUP_RUNS=1 python3 -c "$LAUNCHER" "$TMP/nagare-esm.log" "$port" /_nagare/health \
+        "$NAGARE" serve --host 127.0.0.1 --port "$port" --data-dir "$TMP/nagare-esm-data")
+    case "$res" in
+    ok\ *) read -r _ pid _ <<<"$res" ;;
+    *)
+        echo "nagare did not start: ${res#fail }" >"$TMP/esm.na"
+        return
+        ;;
+    esac
+    SERVER_PID=$pid
+    if ! python3 "$HERE/esm_bench.py" setup "http://127.0.0.1:$port" "$(dirname "$NAGARE")/lambda-noop" \
+        >"$TMP/esm-setup.log" 2>&1; then
+        echo "setup: $(tail -n 1 "$TMP/esm-setup.log")" >"$TMP/esm.na"
+    elif ! "$NAGARE" bench --endpoint "http://127.0.0.1:$port" --test batch -c 16 \
+        -n $((n / 10)) --queue nagare-esm-bench --json >"$TMP/esm-fill.json" 2>"$TMP/esm-fill.err"; then
+        echo "filling the queue: $(head -c 200 "$TMP/esm-fill.err")" >"$TMP/esm.na"
+    else
+        echo "  nagare-esm $n messages queued, draining" >&2
+        c0=$(cpu_ticks "$SERVER_PID")
+        if python3 "$HERE/esm_bench.py" run "http://127.0.0.1:$port" "$n" >"$TMP/esm.out" 2>&1; then
+            c1=$(cpu_ticks "$SERVER_PID")
+            tail -n 1 "$TMP/esm.out" | python3 -c 'import json, sys
+r = json.loads(sys.stdin.read()); r["cpu"] = (int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3])
+print(json.dumps(r))' "${c0:-0}" "${c1:-0}" "$TCK" >"$TMP/esm.json"
+        else
+            echo "drain: $(tail -n 1 "$TMP/esm.out")" >"$TMP/esm.na"
+        fi
+    fi
+    cleanup
+}
+esm_pipeline
+
 # fauxqs: the pinned npm package, started through its library API without the request logger
 # (its CLI logs every request, which would measure the logger).
 if [ ! -d "$HERE/node_modules/fauxqs" ] && command -v npm >/dev/null 2>&1; then
@@ -213,8 +255,8 @@ else
     printf 'nginx\tn/a\tnginx not installed (tools/deps.sh installs nginx-light)\n' >>"$TMP/startup.tsv"
 fi
 
-python3 - "$TMP/startup.tsv" "$TMP/tests.tsv" "$SECS" <<'EOF'
-import json, sys
+python3 - "$TMP/startup.tsv" "$TMP/tests.tsv" "$SECS" "$TMP/esm" <<'EOF'
+import json, os, sys
 startup = {}
 for line in open(sys.argv[1]):
     f = line.rstrip("\n").split("\t")
@@ -292,6 +334,20 @@ for c in ("1", "16"):
         print("%-40s %.0f invokes/s, p99 %.3f ms" % ("warm Invoke, %s client%s" % (c, "" if c == "1" else "s"), r,
               get("nagare-lambda", "invoke@" + c, "p99_ms")))
 lam("cold start (provided), median", get("nagare-lambda", "cold", "p50_ms"), "< 20 ms")
+esm = sys.argv[4]
+if os.path.exists(esm + ".json"):
+    e = json.load(open(esm + ".json"))
+    print("%-40s %.0f msgs/s: %d messages in %.2f s, %s" % (
+        "SQS -> Lambda (BatchSize 10, C no-op)", e["msgs_per_s"], e["messages"], e["seconds"],
+        "drained" if not e["left"] else "%d LEFT after the time limit" % e["left"]))
+    print("%-40s %.2f  (target >= 1)" % ("  msgs/s / 20,000", e["msgs_per_s"] / 20000.0))
+    print("%-40s %s batches in flight at most (limit %s), %s invocations, %s errors, "
+          "%s throttles, server CPU %.2f s" % ("  mapping", e["max_concurrency"], e["limit"],
+                                               e["invocations"], e["errors"], e["throttles"],
+                                               e["cpu"]))
+else:
+    na = open(esm + ".na").read().strip() if os.path.exists(esm + ".na") else "not run"
+    print("%-40s n/a  (%s)" % ("SQS -> Lambda (BatchSize 10, C no-op)", na))
 sn, sx = startup.get("nagare"), startup.get("nginx")
 if sn and sx and sn[0] == "ok" and sx[0] == "ok":
     print("%-40s %s ms vs %s ms" % ("startup nagare vs nginx", sn[1], sx[1]))

@@ -18,6 +18,12 @@
 #      and not acknowledged deleted, yet missing), 0 resurrected (acknowledged
 #      deleted, yet delivered) and 0 corrupt messages; on the FIFO queue also
 #      each group in send order and deduplication intact (crash_client.py).
+# Then one event source mapping round on the same data dir (esm_crash.py): a
+# function that fsyncs every body it is given, ESM_MESSAGES (default 2000)
+# messages queued, a mapping (BatchSize 10) enabled; once the function has
+# been given a tenth of them (plus a random 0-300 ms), kill -9; restart on D
+# and wait for the drain: every acknowledged message given to the function at
+# least once (0 lost), the queue empty (nothing stuck), the mapping Enabled.
 # Ends with `crash: N passed, M failed` (N/M count rounds); exits non-zero on
 # any failure.  CRASH_SEED=n makes the kill moments reproducible.
 
@@ -102,6 +108,38 @@ round() {
     return $rc
 }
 
+lines_in() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# esm_round: kill -9 while an event source mapping drains; returns 0 when it passed.
+esm_round() {
+    local d="$WORK/esm" n=${ESM_MESSAGES:-2000} got waited delay_ms
+    mkdir -p "$d"
+    echo "--- esm start" >>"$LOG"
+    start_server "$LOG" --data-dir "$DATA" || return 1
+    (cd "$HERE" && python3 esm_crash.py setup "$d" "$n") </dev/null || {
+        echo "  esm setup failed"
+        return 1
+    }
+    for ((waited = 0; waited < 600; waited++)); do
+        got=$(lines_in "$d/processed")
+        [ "$got" -ge $((n / 10)) ] && break
+        sleep 0.05
+    done
+    delay_ms=$((RANDOM % 301))
+    sleep "0.$(printf '%03d' "$delay_ms")"
+    kill_server
+    echo "  kill -9 with $(lines_in "$d/processed") of $n given to the function"
+    echo "--- esm restart" >>"$LOG"
+    start_server "$LOG" --data-dir "$DATA" || {
+        echo "  restart on the same data dir failed"
+        return 1
+    }
+    local rc=0
+    (cd "$HERE" && python3 esm_crash.py check "$d") </dev/null || rc=1
+    kill_server
+    return $rc
+}
+
 echo "crash test: $BIN, $ROUNDS rounds, $WORKERS workers, seed $SEED, data $DATA"
 for ((r = 1; r <= ROUNDS; r++)); do
     echo "round $r:"
@@ -114,6 +152,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
     fi
     [ -n "$SERVER_PID" ] && kill_server
 done
+echo "esm round:"
+if esm_round; then
+    passed=$((passed + 1))
+    echo "  esm round passed"
+else
+    failed=$((failed + 1))
+    echo "  esm round FAILED"
+fi
+[ -n "$SERVER_PID" ] && kill_server
 if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG"; then
     echo "sanitizer report in the server log:"
     grep -E -A20 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG" | head -n 40

@@ -21,6 +21,10 @@
 #                     destinations, dead-letter queues (servers run with
 #                     NAGARE_LAMBDA_RETRY_SCALE=0.01: retries after 0.6 s and 1.2 s)
 #      async-debian   test_lambda_async.py under /usr/bin/python3
+#      esm-current    test_lambda_esm.py under `python3`: SQS event source mappings
+#                     (batches, partial failures, DLQ, FIFO order, filters, validation,
+#                     permissions, scaling through GET /_nagare/esm, killed instances)
+#      esm-debian     test_lambda_esm.py under /usr/bin/python3
 #      logs-current  test_logs.py under `python3` (CloudWatch Logs, AWS JSON 1.1)
 #      logs-debian   test_logs.py under /usr/bin/python3
 #      logs-cli      logs_cli_test.sh: `aws logs tail [--follow]`, `nagare logs [-f]`
@@ -31,8 +35,9 @@
 # 2. Starts `BINARY serve --data-dir D`, writes with persist_check.py, stops the
 #    server, starts it again on D and checks queues, messages and the IAM
 #    directory (users, keys, groups, roles, policies) and the log groups,
-#    streams and events (logs_persist.py) are still there, and a pending
-#    asynchronous invocation is resumed (async_persist.py).
+#    streams and events (logs_persist.py) are still there, a pending
+#    asynchronous invocation is resumed (async_persist.py), and event source
+#    mappings are restored and keep polling (esm_persist.py).
 #
 # Counts are TEST CASES (a unittest test, a CLI check, a node test, a persistence
 # check); a suite that dies without printing its summary counts as one failure.
@@ -149,6 +154,9 @@ if start_server "$LOG1" --in-memory --account-key 111122223333:other:other-secre
     ASYNC_PAT='s/^test_lambda_async\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
     run_suite async-current "$ASYNC_PAT" python3 test_lambda_async.py
     run_suite async-debian "$ASYNC_PAT" /usr/bin/python3 test_lambda_async.py
+    ESM_PAT='s/^test_lambda_esm\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
+    run_suite esm-current "$ESM_PAT" python3 test_lambda_esm.py
+    run_suite esm-debian "$ESM_PAT" /usr/bin/python3 test_lambda_esm.py
     run_suite cli 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' \
         ./cli_test.sh "$NAGARE_ENDPOINT"
     LOGS_PAT='s/^test_logs\[[^]]*\]: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p'
@@ -186,11 +194,13 @@ if start_server "$LOG2" --data-dir "$DATA"; then
     run_suite persistence-before "$PCHECK" python3 persist_check.py before
     run_suite persistence-logs-1 "$PCHECK" python3 logs_persist.py before
     run_suite persistence-async-1 "$PCHECK" python3 async_persist.py before
+    run_suite persistence-esm-1 "$PCHECK" python3 esm_persist.py before
     stop_server disk-1 "$LOG2"
     if start_server "$LOG2" --data-dir "$DATA"; then
         run_suite persistence-after "$PCHECK" python3 persist_check.py after
         run_suite persistence-logs-2 "$PCHECK" python3 logs_persist.py after
         run_suite persistence-async-2 "$PCHECK" python3 async_persist.py after
+        run_suite persistence-esm-2 "$PCHECK" python3 esm_persist.py after
         stop_server disk-2 "$LOG2"
     else
         record persistence-restart 0 1 "did not restart on the same dir"
