@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700
 #include "lambda/service.h"
 #include "lambda/events.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -416,6 +417,44 @@ void lambda_service_stop(lambda_service_t *svc)
 {
     if (svc && svc->events)
         lambda_events_stop(svc->events);
+}
+
+bool lambda_service_role_may(lambda_service_t *svc, const char *account, const char *region,
+                             const char *name, const char *role_arn, const char *action,
+                             const char *arn, buf_t *why)
+{
+    if (!svc->cfg.enforce_iam || !svc->cfg.authz)
+        return true;
+    iam_principal_t who;
+    char src[200];
+    char *policy = NULL;
+    sqs_queue_info_t qi = {0};
+    lambda_ref_t ref;
+    aws_error_t err;
+    snprintf(src, sizeof(src), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
+    iam_principal_role_session(&who, account, role_arn, name);
+    if (!strncmp(arn, "arn:aws:lambda:", 15)) {
+        lambda_fn_t *t = lambda_ref_parse(arn, NULL, &ref, &err) == 0
+                             ? lambda_fn_find(svc->reg, &ref, account, region, &err)
+                             : NULL;
+        policy = t ? lambda_policy_render(t, ref.qualifier) : NULL;
+    } else if (svc->cfg.sqs) {
+        sqs_queue_info(sqs_service_engine(svc->cfg.sqs), arn, &qi);
+    }
+    iam_decision_t d;
+    iam_authz_in_t in = {
+        .who = &who,
+        .action = action,
+        .resource = arn,
+        .region = region,
+        .now_ms = clock_wall_ms(),
+        .resource_policy = policy ? policy : qi.policy,
+        .source_arn = src,
+        .source_account = account,
+    };
+    iam_authorize(svc->cfg.authz, &in, &d, why);
+    free(policy);
+    return d.allowed;
 }
 
 bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,

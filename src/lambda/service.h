@@ -62,6 +62,13 @@ int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const ch
 void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
                             const char *request_id, const void *payload, size_t len,
                             uint64_t now_ms);
+/* Whether the execution role role_arn of function (account, region, name) may do action on arn
+ * (an SQS queue or a Lambda function; its resource policy counts), as AWS authorizes what Lambda
+ * does for a function: a session of the role, the function as the source. Always true with
+ * --no-iam. why (may be NULL) gets the reason of a denial. */
+bool lambda_service_role_may(lambda_service_t *svc, const char *account, const char *region,
+                             const char *name, const char *role_arn, const char *action,
+                             const char *arn, buf_t *why);
 /* Whether the execution role role_arn of function name may deliver to arn
  * (sqs:SendMessage on a queue, lambda:InvokeFunction on a function). */
 bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
