@@ -310,6 +310,39 @@ lambda_esm_t *lambda_esm_next(lambda_esm_reg_t *r, const lambda_esm_t *m)
     return NULL;
 }
 
+/* ---- batch responses ------------------------------------------------------------------------ */
+
+int lambda_esm_failures(const char *payload, size_t len, const char *const *ids,
+                        const char *const *groups, size_t n, bool fifo, bool *failed)
+{
+    if (!len)
+        return 0;
+    json_t *doc = json_loadb(payload, len, JSON_DECODE_ANY, NULL);
+    json_t *list = json_is_object(doc) ? json_object_get(doc, "batchItemFailures") : NULL;
+    bool ok = doc && (json_is_null(doc) || json_is_object(doc)) &&
+              (!list || json_is_null(list) || json_is_array(list));
+    size_t k;
+    json_t *e;
+    json_array_foreach(list, k, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "itemIdentifier"));
+        size_t at = 0;
+        while (id && at < n && strcmp(ids[at], id))
+            at++;
+        if (!id || !id[0] || at == n) {
+            ok = false;
+            break;
+        }
+        failed[at] = true;
+    }
+    json_decref(doc);
+    for (size_t i = 0; ok && fifo && i < n; i++)
+        for (size_t j = i + 1; failed[i] && j < n; j++)
+            if (groups[i] && groups[j] && !strcmp(groups[i], groups[j]))
+                failed[j] = true;
+    return ok ? 0 : -1;
+}
+
 /* ---- records -------------------------------------------------------------------------------- */
 
 char *lambda_esm_record(const lambda_esm_t *m, size_t *len)
@@ -318,7 +351,7 @@ char *lambda_esm_record(const lambda_esm_t *m, size_t *len)
     for (size_t k = 0; k < m->n_filters; k++)
         json_array_append_new(filters, json_string(m->filters[k]));
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:b, s:b, s:o, s:i, s:s?, s:s?, "
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:b, s:b, s:o, s:i, s:s*, s:s*, "
         "s:I}",
         "uuid", m->uuid, "account", m->account, "region", m->region, "source", m->source_arn,
         "function", m->function_arn, "name", m->name, "qualifier", m->qualifier, "fifo", m->fifo,

@@ -127,6 +127,16 @@ const char *lambda_esm_state_name(lambda_esm_state_t s);
 /* Sets a string field (reason, last_result) to a copy of s. */
 void lambda_esm_set_str(char **field, const char *s);
 
+/* ReportBatchItemFailures: reads a function's response for a batch of n messages (ids, and
+ * their MessageGroupId or NULL) into failed[] (zeroed by the caller). 0, or -1 when the whole
+ * batch failed, as AWS decides: an empty or null response, a null or missing
+ * batchItemFailures, or an empty list is full success; a response that is not JSON (or not
+ * an object), an item that is not an object, or an itemIdentifier that is missing, empty or
+ * unknown is full failure. On FIFO queues every message of a group after its first failure
+ * fails too, so the group comes back in order. */
+int lambda_esm_failures(const char *payload, size_t len, const char *const *ids,
+                        const char *const *groups, size_t n, bool fifo, bool *failed);
+
 /* Journal records: a mapping as one blob, and back (NULL when it does not parse).
  * A mapping restored in a transitional state comes back settled. */
 char *lambda_esm_record(const lambda_esm_t *m, size_t *len);

@@ -390,38 +390,20 @@ static batch_t *batch_new(run_t *r)
 
 static void pump(run_t *r);
 
-/* Which items failed by the function's response (ReportBatchItemFailures): marks failed[]
- * and returns true, or false when the whole batch failed (a response Lambda cannot read,
- * an empty, missing or unknown itemIdentifier). */
-static bool partial(const run_t *r, const batch_t *b, const lambda_result_t *res, bool *failed)
+/* Which items failed by the function's response (ReportBatchItemFailures); false when the
+ * whole batch failed. */
+static bool partial(const batch_t *b, const lambda_result_t *res, bool fifo, bool *failed)
 {
-    if (!res->payload_len)
-        return true;
-    json_t *doc = json_loadb(res->payload, res->payload_len, JSON_DECODE_ANY, NULL);
-    json_t *list = json_is_object(doc) ? json_object_get(doc, "batchItemFailures") : NULL;
-    bool ok = doc && (json_is_null(doc) || json_is_object(doc)) &&
-              (!list || json_is_null(list) || json_is_array(list));
-    size_t k;
-    json_t *e;
-    json_array_foreach(list, k, e)
-    {
-        const char *id = json_string_value(json_object_get(e, "itemIdentifier"));
-        size_t at = 0;
-        while (id && at < b->n && strcmp(b->items[at].id, id))
-            at++;
-        if (!id || !id[0] || at == b->n) {
-            ok = false;
-            break;
-        }
-        failed[at] = true;
+    const char **ids = xcalloc(b->n ? b->n : 1, sizeof(char *));
+    const char **groups = xcalloc(b->n ? b->n : 1, sizeof(char *));
+    for (size_t k = 0; k < b->n; k++) {
+        ids[k] = b->items[k].id;
+        groups[k] = b->items[k].group;
     }
-    json_decref(doc);
-    /* FIFO: a group's messages after its first failure come back too, in order */
-    for (size_t i = 0; ok && r->m->fifo && i < b->n; i++)
-        for (size_t j = i + 1; failed[i] && j < b->n; j++)
-            if (b->items[i].group && b->items[j].group &&
-                !strcmp(b->items[i].group, b->items[j].group))
-                failed[j] = true;
+    bool ok =
+        lambda_esm_failures(res->payload, res->payload_len, ids, groups, b->n, fifo, failed) == 0;
+    free(ids);
+    free(groups);
     return ok;
 }
 
@@ -437,7 +419,8 @@ static void on_result(void *ud, const lambda_result_t *res)
         return;
     }
     bool *failed = xcalloc(b->n ? b->n : 1, sizeof(bool));
-    bool ok = !res->function_error && (!r->m->report_failures || partial(r, b, res, failed));
+    bool ok =
+        !res->function_error && (!r->m->report_failures || partial(b, res, r->m->fifo, failed));
     if (!ok) {
         /* the whole batch comes back after the visibility timeout */
         r->errors++;
