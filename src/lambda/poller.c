@@ -597,7 +597,12 @@ static void rescale(run_t *r)
         t += ESM_SCALE_STEP;
     else if (r->backlog == 0 && r->inflight == 0)
         t = t / 2 > ESM_SCALE_START ? t / 2 : ESM_SCALE_START;
-    r->target = t < r->limit ? t : r->limit;
+    t = t < r->limit ? t : r->limit;
+    if (t != r->target)
+        log_info("lambda: event source mapping %s: %d concurrent batches (was %d; %d in flight, "
+                 "backlog %llu, limit %d)",
+                 r->m->uuid, t, r->target, r->inflight, (unsigned long long)r->backlog, r->limit);
+    r->target = t;
     r->errored = r->throttled = r->saturated = false;
 }
 
