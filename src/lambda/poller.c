@@ -46,6 +46,8 @@ typedef struct batch {
     uint64_t expires_ms;  /* monotonic: the first message's visibility timeout ends */
     bool ready;           /* full: invoke as soon as allowed */
     bool closed;          /* payload ends with ]} */
+    bool report_failures; /* the mapping's settings when the batch was made */
+    bool fifo;
     unsigned throttled;   /* invocations refused so far */
 } batch_t;
 
@@ -279,6 +281,8 @@ static const char *sys_attr(const sqs_received_t *msg, const char *name)
 /* Deletes the messages whose handles are given (as the role, checked by access_ok). */
 static void delete_handles(run_t *r, const char *const *handles, size_t n)
 {
+    if (!engine(r->p))
+        return;
     sqs_ctx_t ctx;
     ctx_of(r, &ctx);
     static const char *const ids[SQS_BATCH_MAX] = {"0", "1", "2", "3", "4",
@@ -381,6 +385,8 @@ static batch_t *batch_new(run_t *r)
 {
     batch_t *b = xcalloc(1, sizeof(*b));
     b->run = r;
+    b->report_failures = r->m->report_failures;
+    b->fifo = r->m->fifo;
     buf_init(&b->payload, 1024);
     buf_append(&b->payload, "{\"Records\":[", 12);
     return b;
@@ -412,21 +418,19 @@ static void on_result(void *ud, const lambda_result_t *res)
     batch_t *b = ud;
     run_t *r = b->run;
     r->inflight--;
-    if (r->p->stopping || !r->m) {
-        batch_free(b);
-        if (!r->m && !r->inflight && !r->p->stopping)
-            run_free(r);
+    if (r->p->stopping) {
+        batch_free(b); /* its messages come back after the visibility timeout */
         return;
     }
     bool *failed = xcalloc(b->n ? b->n : 1, sizeof(bool));
-    bool ok =
-        !res->function_error && (!r->m->report_failures || partial(b, res, r->m->fifo, failed));
+    bool ok = !res->function_error && (!b->report_failures || partial(b, res, b->fifo, failed));
     if (!ok) {
         /* the whole batch comes back after the visibility timeout */
         r->errors++;
         r->errored = true;
         set_result(r, "PROBLEM: Function call failed");
     } else {
+        /* what was processed is deleted even if the mapping went meanwhile */
         const char **handles = xcalloc(b->n ? b->n : 1, sizeof(char *));
         size_t n = 0;
         for (size_t k = 0; k < b->n; k++)
@@ -439,7 +443,10 @@ static void on_result(void *ud, const lambda_result_t *res)
     }
     free(failed);
     batch_free(b);
-    pump(r);
+    if (r->m)
+        pump(r);
+    else if (!r->inflight)
+        run_free(r);
 }
 
 /* Invokes the function with b. 0 when it runs (b is the result's), 1 when throttled (b is
