@@ -138,6 +138,10 @@ static void test_strings(void **state)
         {"{\"body\":{\"FileName\":[{\"suffix\":{\"equals-ignore-case\":\".png\"}}]}}", J, true},
         {"{\"body\":{\"FileName\":[{\"suffix\":{\"equals-ignore-case\":\".jpg\"}}]}}", J, false},
         {"{\"body\":{\"Tags\":[{\"prefix\":\"bl\"}]}}", J, true},
+        /* strings may hold NUL: compared by length, not up to the first NUL */
+        {"{\"body\":{\"a\":[\"x\\u0000y\"]}}", "{\"a\":\"x\\u0000y\"}", true},
+        {"{\"body\":{\"a\":[\"x\"]}}", "{\"a\":\"x\\u0000y\"}", false},
+        {"{\"body\":{\"a\":[{\"suffix\":\"\\u0000y\"}]}}", "{\"a\":\"x\\u0000y\"}", true},
     };
     RUN(cases);
 }
@@ -256,6 +260,7 @@ static void test_arrays_and_or(void **state)
          true},
         /* "$or" that is not the primitive is an ordinary field name */
         {"{\"body\":{\"$or\":{\"x\":[\"y\"]}}}", J, false},
+        {"{\"body\":{\"$or\":[{\"prefix\":\"x\"},{\"suffix\":\"y\"}]}}", "{\"$or\":\"xy\"}", true},
     };
     RUN(cases);
 }
