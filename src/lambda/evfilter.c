@@ -39,7 +39,7 @@ struct lambda_filter {
 
 typedef bool (*match_fn)(const json_t *operand, const json_t *value);
 
-/* ---- strings -------------------------------------------------------------------------------- */
+/* ---- strings --------------------------------------------------------------------------------- */
 
 static unsigned char lower(char c)
 {
@@ -82,7 +82,7 @@ static const json_t *only_entry(const json_t *obj, const char **key)
     return json_object_iter_value(it);
 }
 
-/* ---- operators ------------------------------------------------------------------------------ */
+/* ---- operators ------------------------------------------------------------------------------- */
 
 /* prefix and suffix take a string or {"equals-ignore-case": string}. */
 static const json_t *affix_text(const json_t *operand, bool *icase)
@@ -278,8 +278,7 @@ static const op_t *op_find(const char *name)
     return NULL;
 }
 
-/* ---- pattern shape ----------------------------------------------------------------------------
- */
+/* ---- pattern shape --------------------------------------------------------------------------- */
 
 /* Whether field key with value v is the "$or" primitive: as EventBridge reads
  * it, an array of two or more objects none of which names an operator.
@@ -346,7 +345,7 @@ static int check_node(const json_t *node)
     return 0;
 }
 
-/* ---- matching ------------------------------------------------------------------------------- */
+/* ---- matching -------------------------------------------------------------------------------- */
 
 /* The record's body, parsed once for all patterns and only if one asks. */
 typedef struct match_ctx {
@@ -367,22 +366,8 @@ static const json_t *body_json(match_ctx_t *ctx)
     return ctx->parsed;
 }
 
-/* Whether v is or holds a leaf value: exists looks at leaves only, so a field
- * holding an object, or an empty array, does not exist for it. */
-static bool leaf_exists(const json_t *v)
-{
-    if (!json_is_array(v))
-        return v && !json_is_object(v);
-    size_t i;
-    const json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        if (leaf_exists(e))
-            return true;
-    }
-    return false;
-}
-
+/* Whether fn passes a leaf value of v: v itself when a scalar, a scalar inside
+ * it when an array; an object or a missing field has none. */
 static bool any_leaf(const json_t *v, match_fn fn, const json_t *operand)
 {
     if (!json_is_array(v))
@@ -405,23 +390,34 @@ static bool m_exact(const json_t *p, const json_t *v)
     return json_equal(p, v);
 }
 
+/* exists looks at leaves only, as EventBridge documents: a field holding an
+ * object, or an empty array, does not exist for it. */
+static bool m_any(const json_t *operand, const json_t *v)
+{
+    (void)operand;
+    (void)v;
+    return true;
+}
+
+static bool rule_match(const json_t *r, const json_t *v)
+{
+    const char *name;
+    if (!json_is_object(r))
+        return any_leaf(v, m_exact, r);
+    const json_t *operand = only_entry(r, &name);
+    const op_t *op = op_find(name);
+    if (!op->match) /* exists */
+        return any_leaf(v, m_any, NULL) == json_is_true(operand);
+    return any_leaf(v, op->match, operand);
+}
+
 static bool rules_match(const json_t *rules, const json_t *v)
 {
     size_t i;
     const json_t *r;
     json_array_foreach(rules, i, r)
     {
-        const char *name;
-        const json_t *operand;
-        const op_t *op;
-        if (!json_is_object(r)) {
-            if (any_leaf(v, m_exact, r))
-                return true;
-            continue;
-        }
-        operand = only_entry(r, &name);
-        op = op_find(name);
-        if (op->match ? any_leaf(v, op->match, operand) : leaf_exists(v) == json_is_true(operand))
+        if (rule_match(r, v))
             return true;
     }
     return false;
@@ -487,7 +483,7 @@ static bool node_match(const json_t *node, const json_t *ev, match_ctx_t *ctx, b
     return true;
 }
 
-/* ---- API ------------------------------------------------------------------------------------ */
+/* ---- API ------------------------------------------------------------------------------------- */
 
 /* Characters, as the model's length limit counts them: UTF-8 sequences. */
 static size_t utf8_chars(const char *s)
@@ -523,10 +519,9 @@ lambda_filter_t *lambda_filter_compile(const char *const *patterns, size_t n, aw
 {
     lambda_filter_t *f = NULL, *result = NULL;
     if (n > LAMBDA_FILTERS_MAX) {
-        aws_error_set(err, 400, BAD_VALUE,
-                      "Invalid filter criteria: %zu filters, more than the limit of %d filters per "
-                      "event source mapping.",
-                      n, LAMBDA_FILTERS_MAX);
+        /* The wording esm.c uses for the same check. */
+        aws_error_set(err, 400, BAD_VALUE, "The maximum number of filters is %d.",
+                      LAMBDA_FILTERS_MAX);
         goto out;
     }
     f = xcalloc(1, sizeof(*f));

@@ -455,7 +455,7 @@ static void test_limits(void **state)
     for (size_t i = 0; i <= LAMBDA_FILTERS_MAX; i++)
         pats[i] = "{\"a\":[\"x\"]}";
     lambda_filter_free(compile(pats, LAMBDA_FILTERS_MAX));
-    refused(pats, LAMBDA_FILTERS_MAX + 1, NULL);
+    refused(pats, LAMBDA_FILTERS_MAX + 1, "The maximum number of filters is 5.");
 
     /* {"a":["xxx..."]}: 10 characters around the string */
     char text[3 * LAMBDA_FILTER_PATTERN_MAX];
