@@ -118,7 +118,8 @@ static bool but_equal(const json_t *p, const json_t *v)
     return str_has(v, p, WHOLE, false);
 }
 
-/* Whether v equals one entry of list (an array) or list itself (a scalar). */
+/* Whether v passes equal with one entry of list (an array), or with list itself
+ * (a scalar). */
 static bool one_of(const json_t *list, const json_t *v, match_fn equal)
 {
     if (!json_is_array(list))
@@ -411,16 +412,10 @@ static bool rule_match(const json_t *r, const json_t *v)
     return any_leaf(v, op->match, operand);
 }
 
+/* Whether v passes a list of rules: any one of them. */
 static bool rules_match(const json_t *rules, const json_t *v)
 {
-    size_t i;
-    const json_t *r;
-    json_array_foreach(rules, i, r)
-    {
-        if (rule_match(r, v))
-            return true;
-    }
-    return false;
+    return one_of(rules, v, rule_match);
 }
 
 static bool node_match(const json_t *node, const json_t *ev, match_ctx_t *ctx, bool top);
