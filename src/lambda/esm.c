@@ -115,9 +115,6 @@ int lambda_esm_check(const lambda_esm_params_t *p, const lambda_esm_t *base, boo
     if (p->max_concurrency > 0 && (p->max_concurrency < ESM_MAX_CONCURRENCY_MIN ||
                                    p->max_concurrency > ESM_MAX_CONCURRENCY_MAX))
         return invalid(err, "MaximumConcurrency must be between 2 and 1000.");
-    if (p->has_filters && p->n_filters > ESM_FILTERS_MAX)
-        return aws_error_set(err, 400, "InvalidParameterValueException",
-                             "The maximum number of filters is %d.", ESM_FILTERS_MAX);
     return 0;
 }
 

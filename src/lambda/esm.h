@@ -26,8 +26,6 @@
 #define ESM_WINDOW_MAX          300 /* MaximumBatchingWindowInSeconds */
 #define ESM_MAX_CONCURRENCY_MIN 2   /* ScalingConfig.MaximumConcurrency */
 #define ESM_MAX_CONCURRENCY_MAX 1000
-#define ESM_FILTERS_MAX         5    /* FilterCriteria.Filters (AWS's default quota) */
-#define ESM_PATTERN_MAX         4096 /* characters of one filter pattern */
 #define ESM_LIST_MAX            10000
 
 typedef enum lambda_esm_state {
@@ -85,7 +83,8 @@ lambda_esm_reg_t *lambda_esm_reg_new(const lambda_esm_journal_t *j);
 void lambda_esm_reg_free(lambda_esm_reg_t *r);
 
 /* AWS's rules for the parameters of a mapping on a queue (fifo or standard),
- * applied to what the mapping would become: p over `base` (NULL on create).
+ * applied to what the mapping would become: p over `base` (NULL on create). Filter patterns
+ * are the filter module's to judge (lambda/evfilter.h).
  * 0, or -1 with InvalidParameterValueException in err. */
 int lambda_esm_check(const lambda_esm_params_t *p, const lambda_esm_t *base, bool fifo,
                      aws_error_t *err);

@@ -11,6 +11,7 @@
  * Delete answer 202 with the State in passing, which the poller settles.
  */
 #include "lambda/api_int.h"
+#include "lambda/evfilter.h"
 #include "lambda/service.h"
 #include "base/xalloc.h"
 
@@ -129,15 +130,13 @@ static int params_of(aws_call_t *c, lambda_esm_params_t *p, const char ***patter
         *patterns = xcalloc(n ? n : 1, sizeof(char *));
         json_array_foreach(list, k, f)
         {
-            const char *pattern = json_string_value(json_object_get(f, "Pattern"));
-            if (pattern && strlen(pattern) > ESM_PATTERN_MAX)
-                return lambda_api_validation(c, "filterCriteria.filters.member.pattern",
-                                             (long long)strlen(pattern),
-                                             "Member must have length less than or equal to "
-                                             "4096");
-            (*patterns)[p->n_filters++] = pattern ? pattern : "";
+            (*patterns)[p->n_filters++] = json_string_value(json_object_get(f, "Pattern"));
         }
         p->filters = *patterns;
+        lambda_filter_t *compiled = lambda_filter_compile(p->filters, p->n_filters, &c->err);
+        if (!compiled)
+            return -1;
+        lambda_filter_free(compiled);
     }
     return 0;
 }

@@ -11,6 +11,7 @@
  * batches are in flight leaves its run behind (m NULL) until they return.
  */
 #include "lambda/poller.h"
+#include "lambda/evfilter.h"
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -48,13 +49,14 @@ typedef struct batch {
     bool closed;          /* payload ends with ]} */
     bool report_failures; /* the mapping's settings when the batch was made */
     bool fifo;
-    unsigned throttled;   /* invocations refused so far */
+    unsigned throttled; /* invocations refused so far */
 } batch_t;
 
 struct run {
     lambda_poller_t *p;
     lambda_esm_t *m; /* NULL once the mapping is gone */
     sqs_arn_t q;
+    lambda_filter_t *filter; /* the mapping's FilterCriteria, NULL = none */
     int target, inflight, limit;
     int visibility_s;                   /* the queue's VisibilityTimeout */
     bool saturated, errored, throttled; /* since the last rescale */
@@ -102,6 +104,20 @@ static sqs_queue_ref_t ref_of(const run_t *r)
 
 static void waiter_cb(sqs_waiter_t *w);
 
+/* The mapping's queue and filters as they are now (at creation and after each change). */
+static void run_apply(run_t *r)
+{
+    aws_error_t err;
+    if (sqs_arn_parse(r->m->source_arn, &r->q) < 0)
+        memset(&r->q, 0, sizeof(r->q));
+    lambda_filter_free(r->filter);
+    r->filter = r->m->n_filters ? lambda_filter_compile((const char *const *)r->m->filters,
+                                                        r->m->n_filters, &err)
+                                : NULL;
+    r->access_checked = 0;
+    r->hold_until = 0;
+}
+
 static run_t *run_of(lambda_poller_t *p, lambda_esm_t *m)
 {
     if (m->run)
@@ -114,8 +130,7 @@ static run_t *run_of(lambda_poller_t *p, lambda_esm_t *m)
     r->visibility_s = 30;
     r->waiter.cb = waiter_cb;
     r->waiter.data = r;
-    if (sqs_arn_parse(m->source_arn, &r->q) < 0)
-        memset(&r->q, 0, sizeof(r->q));
+    run_apply(r);
     r->next = p->runs;
     p->runs = r;
     m->run = r;
@@ -153,6 +168,7 @@ static void run_free(run_t *r)
         }
     unpark(r);
     batch_free(r->filling);
+    lambda_filter_free(r->filter);
     free(r->problem);
     free(r);
 }
@@ -356,7 +372,13 @@ static int fill(run_t *r, batch_t *b)
         for (size_t k = 0; k < out.n; k++) {
             const sqs_received_t *msg = &out.msgs[k];
             json_t *rec = record_of(r, msg);
-            /* FilterCriteria: lambda_filter_match(r->filter, rec) once filters are compiled */
+            if (r->filter && !lambda_filter_match(r->filter, rec)) {
+                /* filtered out: deleted without an invocation, as Lambda does */
+                drop[n_drop++] = msg->receipt_handle;
+                r->filtered++;
+                json_decref(rec);
+                continue;
+            }
             char *json = json_dumps(rec, JSON_COMPACT);
             json_decref(rec);
             size_t len = strlen(json);
@@ -685,13 +707,8 @@ void lambda_poller_start(lambda_poller_t *p, uv_loop_t *loop)
 
 void lambda_poller_kick(lambda_poller_t *p, lambda_esm_t *m)
 {
-    if (m->run) {
-        run_t *r = m->run;
-        if (sqs_arn_parse(m->source_arn, &r->q) < 0)
-            memset(&r->q, 0, sizeof(r->q));
-        r->access_checked = 0;
-        r->hold_until = 0;
-    }
+    if (m->run)
+        run_apply(m->run);
     if (p->timer && !p->stopping)
         uv_timer_start(p->timer, tick_cb, 0, TICK_MS);
 }

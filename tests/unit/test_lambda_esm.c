@@ -1,6 +1,6 @@
 /*
  * test_lambda_esm — event source mappings as a registry: Lambda's rules for
- * SQS parameters (batch sizes, windows, FIFO, MaximumConcurrency, filters),
+ * SQS parameters (batch sizes, windows, FIFO, MaximumConcurrency),
  * one mapping per queue and function, State transitions on update and
  * delete, listing by queue and function with markers, journal records that
  * read back whole (passing States settled), and the reading of
@@ -89,14 +89,6 @@ static void test_rules(void **state)
     p.max_concurrency = 2;
     assert_null(check(p, NULL, false));
     p.max_concurrency = 1001;
-    assert_non_null(check(p, NULL, false));
-    const char *pats[6] = {"{}", "{}", "{}", "{}", "{}", "{}"};
-    p = none();
-    p.has_filters = true;
-    p.filters = pats;
-    p.n_filters = 5;
-    assert_null(check(p, NULL, false));
-    p.n_filters = 6;
     assert_non_null(check(p, NULL, false));
     /* an update is judged on what the mapping becomes: 100 needs the window it has */
     lambda_esm_t base = {.batch_size = 100, .window_s = 2};
