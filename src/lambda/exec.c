@@ -1041,6 +1041,11 @@ int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void 
     return 0;
 }
 
+int lambda_exec_max_concurrency(const lambda_exec_t *x)
+{
+    return x->cfg.max_concurrency;
+}
+
 bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn)
 {
     for (const pool_t *p = x->pools; p; p = p->next) {

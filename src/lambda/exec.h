@@ -102,6 +102,9 @@ int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void 
  * cold start). */
 bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn);
 
+/* The account's limit of concurrent executions (--max-concurrency). */
+int lambda_exec_max_concurrency(const lambda_exec_t *x);
+
 /* Retires every instance of a function (deleted, or code/config changed). Idle instances are
  * stopped now; busy ones finish their invocation first, as in AWS. */
 void lambda_exec_forget(lambda_exec_t *x, const char *account, const char *region,
