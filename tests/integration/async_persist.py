@@ -69,13 +69,14 @@ def after(lam, sqs, ck):
              and rec["requestPayload"] == {"kept": True})
 
 
-def main():
+def run_phases(name, before_fn, after_fn):
+    """The main of a restart check NAME: argv[1] picks before_fn or after_fn(lam, sqs, ck)."""
     phase = sys.argv[1] if len(sys.argv) > 1 else ""
     if phase not in ("before", "after"):
-        sys.exit("usage: async_persist.py before|after")
-    ck = Checks("async-" + phase)
+        sys.exit("usage: %s before|after" % sys.argv[0])
+    ck = Checks(name + "-" + phase)
     try:
-        (before if phase == "before" else after)(client("lambda"), client("sqs"), ck)
+        (before_fn if phase == "before" else after_fn)(client("lambda"), client("sqs"), ck)
     except Exception as e:  # a crash is a failed check, with its reason
         ck.check("no exception (%r)" % e, False)
     print("persistence-%s: %d passed, %d failed" % (ck.phase, ck.passed, ck.failed))
@@ -83,4 +84,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_phases("async", before, after)

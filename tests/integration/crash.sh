@@ -141,26 +141,25 @@ esm_round() {
 }
 
 echo "crash test: $BIN, $ROUNDS rounds, $WORKERS workers, seed $SEED, data $DATA"
-for ((r = 1; r <= ROUNDS; r++)); do
-    echo "round $r:"
-    if round "$r"; then
+# tally NAME CMD...: runs one round, counts it and says how it went.
+tally() {
+    local name=$1
+    shift
+    echo "$name:"
+    if "$@"; then
         passed=$((passed + 1))
-        echo "  round $r passed"
+        echo "  $name passed"
     else
         failed=$((failed + 1))
-        echo "  round $r FAILED"
+        echo "  $name FAILED"
     fi
     [ -n "$SERVER_PID" ] && kill_server
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+    tally "round $r" round "$r"
 done
-echo "esm round:"
-if esm_round; then
-    passed=$((passed + 1))
-    echo "  esm round passed"
-else
-    failed=$((failed + 1))
-    echo "  esm round FAILED"
-fi
-[ -n "$SERVER_PID" ] && kill_server
+tally "esm round" esm_round
 if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG"; then
     echo "sanitizer report in the server log:"
     grep -E -A20 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$LOG" | head -n 40

@@ -16,11 +16,11 @@ from NAGARE_ENDPOINT.  Prints `persistence-<phase>: N passed, M failed`.
 
 import json
 import os
-import sys
 import tempfile
 import time
 
-from nagare_client import client, iam_client
+from async_persist import run_phases
+from nagare_client import iam_client
 from test_lambda_esm import ESM_FN, SQS_ALL, policy
 from test_lambda_invoke import TRUST
 
@@ -28,18 +28,6 @@ NAME = "esm-persist"
 HERE = os.path.dirname(os.environ.get("PERSIST_STATE") or os.path.join(tempfile.gettempdir(), "x"))
 LOG = os.path.join(HERE, "esm-persist.jsonl")
 IDS = os.path.join(HERE, "esm-persist.uuids")
-
-
-class Checks:
-    def __init__(self, phase):
-        self.phase, self.passed, self.failed = phase, 0, 0
-
-    def check(self, what, ok):
-        print("%s %s" % ("ok  " if ok else "FAIL", what), flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
 
 
 def seen():
@@ -117,18 +105,5 @@ def after(lam, sqs, ck):
                  "off-0", "off-1"], 15))
 
 
-def main():
-    phase = sys.argv[1] if len(sys.argv) > 1 else ""
-    if phase not in ("before", "after"):
-        sys.exit("usage: esm_persist.py before|after")
-    ck = Checks("esm-" + phase)
-    try:
-        (before if phase == "before" else after)(client("lambda"), client("sqs"), ck)
-    except Exception as e:  # a crash is a failed check, with its reason
-        ck.check("no exception (%r)" % e, False)
-    print("persistence-%s: %d passed, %d failed" % (ck.phase, ck.passed, ck.failed))
-    sys.exit(1 if ck.failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_phases("esm", before, after)

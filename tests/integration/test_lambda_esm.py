@@ -254,6 +254,13 @@ class EsmTest(unittest.TestCase):
                 for line in self.lines(log) if result is None or line["result"] == result
                 for r in line["records"]]
 
+    def receive_counts(self, log):
+        """{body: [ApproximateReceiveCount of each time the function was given it]}."""
+        counts = {}
+        for _, body, n in self.seen(log):
+            counts.setdefault(body, []).append(n)
+        return counts
+
     def depth(self, url):
         a = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
@@ -273,6 +280,18 @@ class EsmTest(unittest.TestCase):
             if not got:
                 return bodies
             bodies += [m["Body"] for m in got]
+
+    def until_dlq(self, mode, bodies, **kw):
+        """bodies through a mapping (kw) to a function in mode, on a queue with a DLQ after 2
+        receives, until the queue is empty; returns (the function's log, the DLQ's bodies)."""
+        dlq_url, dlq_arn = self.queue()
+        url, arn = self.queue(vt=VT, dlq=dlq_arn, receives=2)
+        fn, log, _ = self.function(timeout=1, MODE=mode)
+        self.send(url, bodies)
+        self.mapping(fn, arn, **kw)
+        self.wait_empty(url, 30)
+        time.sleep(0.5)
+        return log, sorted(self.drain(dlq_url))
 
     def error(self, call, **kw):
         with self.assertRaises(ClientError) as cm:
@@ -341,16 +360,9 @@ class EsmTest(unittest.TestCase):
         self.assertEqual(recs["plain"]["messageAttributes"], {})
 
     def test_whole_batch_failure_returns_every_message_then_dlq(self):
-        dlq_url, dlq_arn = self.queue()
-        url, arn = self.queue(vt=VT, dlq=dlq_arn, receives=2)
-        fn, log, _ = self.function(timeout=1, MODE="whole")
         bodies = ["fail-%d" % i for i in range(3)] + ["ok-%d" % i for i in range(12)]
-        self.send(url, bodies)
-        self.mapping(fn, arn, BatchSize=5)
-        self.wait_empty(url, 30)
-        time.sleep(0.5)
+        log, in_dlq = self.until_dlq("whole", bodies, BatchSize=5)
         calls = self.lines(log)
-        in_dlq = sorted(self.drain(dlq_url))
         # A message in a failed batch was not deleted: it came back, or went to the DLQ
         # once it had been received maxReceiveCount (2) times; nothing else is in the DLQ.
         done = {r["body"] for c in calls if c["result"] == "ok" for r in c["records"]}
@@ -361,9 +373,7 @@ class EsmTest(unittest.TestCase):
         self.assertEqual(sorted(done | set(in_dlq)), sorted(bodies))
         self.assertFalse(done & set(in_dlq))
         self.assertTrue({"fail-0", "fail-1", "fail-2"} <= set(in_dlq))
-        counts = {}
-        for _, body, n in self.seen(log):
-            counts.setdefault(body, []).append(n)
+        counts = self.receive_counts(log)
         for body in in_dlq:  # received exactly maxReceiveCount times, counted 1, 2
             self.assertEqual(sorted(counts.get(body, [])), [1, 2], body)
         for body in done:
@@ -371,53 +381,31 @@ class EsmTest(unittest.TestCase):
                                   for r in c["records"] if r["body"] == body]), 1, body)
 
     def test_whole_batch_failure_one_message_per_batch(self):
-        dlq_url, dlq_arn = self.queue()
-        url, arn = self.queue(vt=VT, dlq=dlq_arn, receives=2)
-        fn, log, _ = self.function(timeout=1, MODE="whole")
         bodies = ["ok-%d" % i for i in range(8)] + ["fail-%d" % i for i in range(3)]
-        self.send(url, bodies)
-        self.mapping(fn, arn, BatchSize=1)
-        self.wait_empty(url, 30)
-        time.sleep(0.5)
-        self.assertEqual(sorted(self.drain(dlq_url)), ["fail-0", "fail-1", "fail-2"])
-        counts = {}
-        for _, body, n in self.seen(log):
-            counts.setdefault(body, []).append(n)
+        log, in_dlq = self.until_dlq("whole", bodies, BatchSize=1)
+        self.assertEqual(in_dlq, ["fail-0", "fail-1", "fail-2"])
+        counts = self.receive_counts(log)
         self.assertEqual(counts, {b: ([1, 2] if b.startswith("fail") else [1]) for b in bodies})
 
     def test_partial_batch_failure(self):
-        dlq_url, dlq_arn = self.queue()
-        url, arn = self.queue(vt=VT, dlq=dlq_arn, receives=2)
-        fn, log, _ = self.function(timeout=1, MODE="partial")
         bodies = ["ok-%d" % i for i in range(25)] + ["fail-%d" % i for i in range(5)]
-        self.send(url, bodies)
-        self.mapping(fn, arn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
-        self.wait_empty(url, 30)
-        time.sleep(0.5)
-        self.assertEqual(sorted(self.drain(dlq_url)), sorted(b for b in bodies if b[:4] == "fail"))
-        counts = {}
-        for _, body, n in self.seen(log):
-            counts.setdefault(body, []).append(n)
+        log, in_dlq = self.until_dlq("partial", bodies, BatchSize=10,
+                                     FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.assertEqual(in_dlq, sorted(b for b in bodies if b[:4] == "fail"))
+        counts = self.receive_counts(log)
         # the listed items came back (and then went to the DLQ); the rest were deleted at once
         self.assertEqual(counts, {b: ([1, 2] if b.startswith("fail") else [1]) for b in bodies})
 
     def test_partial_response_success_and_malformed(self):
-        dlq_url, dlq_arn = self.queue()
-        url, arn = self.queue(vt=VT, dlq=dlq_arn, receives=2)
-        fn, log, _ = self.function(timeout=1, MODE="partial")
         # AWS's list: an empty or null list, an empty or null response are a success; an
         # invalid response, an empty, null or misnamed itemIdentifier, an unknown id fail
         ok = ["resp:empty", "resp:null", "resp:none", "resp:object"]
         bad = ["resp:unknown", "resp:missing", "resp:emptyid", "resp:badkey", "resp:string",
                "resp:list"]
-        self.send(url, ok + bad)
-        self.mapping(fn, arn, BatchSize=1, FunctionResponseTypes=["ReportBatchItemFailures"])
-        self.wait_empty(url, 30)
-        time.sleep(0.5)
-        self.assertEqual(sorted(self.drain(dlq_url)), sorted(bad))
-        counts = {}
-        for _, body, n in self.seen(log):
-            counts.setdefault(body, []).append(n)
+        log, in_dlq = self.until_dlq("partial", ok + bad, BatchSize=1,
+                                     FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.assertEqual(in_dlq, sorted(bad))
+        counts = self.receive_counts(log)
         self.assertEqual(counts, {b: ([1] if b in ok else [1, 2]) for b in ok + bad})
 
     def test_batch_item_failures_need_the_response_type(self):
@@ -606,7 +594,7 @@ class EsmTest(unittest.TestCase):
             FunctionResponseTypes=["ReportBatchItemFailures"], FilterCriteria=fc)
         self.addCleanup(self.delete_quietly, m["UUID"])
         self.assertEqual(m["ResponseMetadata"]["HTTPStatusCode"], 202)
-        self.assertRegex(m["UUID"], r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        self.assertRegex(m["UUID"], r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
         self.assertEqual(m["EventSourceArn"], arn)
         self.assertEqual(m["FunctionArn"], fn_arn)
         self.assertEqual(m["BatchSize"], 50)
