@@ -184,7 +184,7 @@ static void set_result(run_t *r, const char *text)
 
 /* Processing stops until the cause is gone: said once in nagare's log and in
  * LastProcessingResult; tried again after PROBLEM_RETRY_MS. */
-static void problem(run_t *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void problem(run_t *r, const char *fmt, ...)
 {
     char msg[512], result[600];
     va_list ap;
