@@ -269,7 +269,11 @@ class EsmTest(unittest.TestCase):
 
     def wait_empty(self, url, seconds=20):
         if not wait_for("empty", lambda: self.depth(url) == 0, seconds):
-            self.fail("%s still holds %d messages" % (url, self.depth(url)))
+            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            why = [{k: v for k, v in m.items() if k not in ("UUID", "FunctionArn")}
+                   for m in esm_status().values()
+                   if m["EventSourceArn"] == arn["Attributes"]["QueueArn"]]
+            self.fail("%s still holds %d messages; its mappings: %s" % (url, self.depth(url), why))
 
     def drain(self, url):
         """Every body in url (each received once, with a long visibility timeout)."""
