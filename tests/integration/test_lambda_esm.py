@@ -8,6 +8,7 @@ What it answers depends on MODE and on each message's body:
     body "fail..."    a failed item (every receive)
     body "fail1..."   a failed item on its first receive only
     body "kill1..."   os._exit(1) on its first receive: the instance dies mid-batch
+    body "hang1..."   sleeps 5 s on its first receive: the invocation times out
     body "resp:X"     MODE=partial answers with the malformed response X names
     MODE=whole        raises if the batch holds a failed item (the whole batch fails)
     MODE=partial      returns batchItemFailures for the failed items (ReportBatchItemFailures);
@@ -80,6 +81,10 @@ def handler(event, context):
         line["result"] = "killed"
         out(line)
         os._exit(1)
+    if any(r["body"].startswith("hang1") for r in first):
+        line["result"] = "hung"
+        out(line)
+        time.sleep(5)
     if mode == "whole" and failed:
         line["result"] = "error"
         out(line)
@@ -501,10 +506,10 @@ class EsmTest(unittest.TestCase):
         self.wait_empty(url, 10)
         self.assertEqual(sorted(s[1] for s in self.seen(log)), ["a", "b", "c"])
 
-    def test_instance_killed_mid_batch_loses_nothing(self):
+    def test_instance_killed_or_timed_out_mid_batch_loses_nothing(self):
         url, arn = self.queue(vt=VT)
         fn, log, _ = self.function(timeout=1)
-        bodies = ["kill1-%d" % i for i in range(20)]
+        bodies = ["kill1-%d" % i for i in range(10)] + ["hang1-%d" % i for i in range(10)]
         self.send(url, bodies)
         m = self.mapping(fn, arn, BatchSize=5)
         self.wait_empty(url, 30)
@@ -512,9 +517,59 @@ class EsmTest(unittest.TestCase):
         ok = [(b, n) for _, b, n in self.seen(log, "ok")]
         self.assertEqual(sorted(b for b, _ in ok), sorted(bodies))  # each once, after a retry
         self.assertTrue(all(n >= 2 for _, n in ok))
-        killed = [b for _, b, _ in self.seen(log, "killed")]
-        self.assertTrue(set(killed) == set(bodies))
-        self.assertGreaterEqual(esm_status()[m["UUID"]]["functionErrors"], 1)
+        failed = [b for _, b, _ in self.seen(log, "killed") + self.seen(log, "hung")]
+        self.assertEqual(set(failed), set(bodies))  # every first attempt died or timed out
+        self.assertGreaterEqual(esm_status()[m["UUID"]]["functionErrors"], 4)
+
+    def test_batching_window_fills_the_batch(self):
+        url, arn = self.queue()
+        fn, log, _ = self.function()
+        self.mapping(fn, arn, BatchSize=50, MaximumBatchingWindowInSeconds=2)
+        t0 = time.time()
+        self.send(url, ["w-%d" % i for i in range(30)])
+        self.wait_empty(url, 10)
+        calls = self.lines(log)
+        # one invocation with all 30, made when the window closed (the batch was not full)
+        self.assertEqual([len(c["records"]) for c in calls], [30])
+        self.assertGreaterEqual(calls[0]["t0"] - t0, 1.5)
+        # a full batch does not wait for the window
+        url2, arn2 = self.queue()
+        fn2, log2, _ = self.function()
+        self.mapping(fn2, arn2, BatchSize=11, MaximumBatchingWindowInSeconds=30)
+        t0 = time.time()
+        self.send(url2, ["f-%d" % i for i in range(22)])
+        self.wait_empty(url2, 10)
+        self.assertLess(time.time() - t0, 10)
+        self.assertEqual(sorted(len(c["records"]) for c in self.lines(log2)), [11, 11])
+
+    def test_errors_back_off(self):
+        url, arn = self.queue(vt=VT)
+        fn, log, _ = self.function(timeout=1, MODE="whole")
+        self.send(url, ["fail-%d" % i for i in range(60)])
+        m = self.mapping(fn, arn, BatchSize=1)
+        samples = []
+        for _ in range(30):
+            samples.append(esm_status()[m["UUID"]])
+            time.sleep(0.1)
+        erring = [s for s in samples if s["functionErrors"]]
+        self.assertTrue(erring)
+        # once the function fails, fewer batches at once (AWS backs off on errors)
+        self.assertLess(min(s["target"] for s in erring), 5)
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])
+                         ["LastProcessingResult"], "PROBLEM: Function call failed")
+
+    def test_throttled_batches_wait_for_concurrency(self):
+        url, arn = self.queue()
+        fn, log, _ = self.function()
+        self.lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+        m = self.mapping(fn, arn, BatchSize=5)
+        self.send(url, ["t-%d" % i for i in range(5)])
+        time.sleep(2)
+        self.assertEqual(self.seen(log), [])
+        self.assertEqual(self.depth(url), 5)  # nothing lost or deleted meanwhile
+        self.lam.delete_function_concurrency(FunctionName=fn)
+        self.wait_empty(url, 15)
+        self.assertEqual(sorted(s[1] for s in self.seen(log)), ["t-%d" % i for i in range(5)])
 
     def test_scaling_with_a_backlog_and_back(self):
         url, arn = self.queue()
