@@ -20,10 +20,11 @@ on success; a failed batch comes back whole and ends, after maxReceiveCount
 receives, in the queue's dead-letter queue; with ReportBatchItemFailures only
 the listed items come back; a malformed partial response fails the whole
 batch; FIFO order per message group under concurrency; filters (non-matching
-messages deleted without an invocation); the API's shapes, validation, states
-and pagination; the execution role's permissions (checked at create and while
-running); scaling with a backlog (GET /_nagare/esm) and back when idle; an
-instance killed mid-batch loses nothing.
+messages deleted without an invocation); the batching window; the API's
+shapes, validation, states and pagination; the execution role's permissions
+(checked at create and while running); scaling with a backlog (GET
+/_nagare/esm), back when idle, back off on errors; throttled batches kept; an
+instance killed or timed out mid-batch loses nothing.
 
 Debian's boto3 1.26 has no ScalingConfig or EventSourceMappingArn and botocore
 refuses values under a member's minimum itself: those requests are signed and
@@ -298,7 +299,7 @@ class EsmTest(unittest.TestCase):
         fn, log, _ = self.function(timeout=1, MODE=mode)
         self.send(url, bodies)
         self.mapping(fn, arn, **kw)
-        self.wait_empty(url, 30)
+        self.wait_empty(url, 20)
         time.sleep(0.5)
         return log, sorted(self.drain(dlq_url))
 
@@ -316,7 +317,7 @@ class EsmTest(unittest.TestCase):
         got = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
         self.assertNotIn("Policy", got.get("Attributes", {}))  # no queue policy is needed
         ids = self.send(url, ["m-%d" % i for i in range(200)])
-        wait_for("200 seen", lambda: len(self.seen(log)) >= 200, 30)
+        wait_for("200 seen", lambda: len(self.seen(log)) >= 200, 20)
         self.wait_empty(url)
         time.sleep(1)  # a duplicate would show up now
         seen = [s[0] for s in self.seen(log)]
@@ -436,7 +437,7 @@ class EsmTest(unittest.TestCase):
             for g in groups:
                 self.send(url, ["%s-%d" % (g, k + j) for j in range(5)], MessageGroupId=g)
         self.mapping(fn, arn, BatchSize=3)
-        self.wait_empty(url, 30)
+        self.wait_empty(url, 20)
         calls = sorted(self.lines(log), key=lambda c: c["t0"])
         order = {g: [] for g in groups}
         for c in calls:
@@ -512,7 +513,7 @@ class EsmTest(unittest.TestCase):
         bodies = ["kill1-%d" % i for i in range(10)] + ["hang1-%d" % i for i in range(10)]
         self.send(url, bodies)
         m = self.mapping(fn, arn, BatchSize=5)
-        self.wait_empty(url, 30)
+        self.wait_empty(url, 20)
         time.sleep(0.5)
         ok = [(b, n) for _, b, n in self.seen(log, "ok")]
         self.assertEqual(sorted(b for b, _ in ok), sorted(bodies))  # each once, after a retry
