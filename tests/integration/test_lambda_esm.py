@@ -548,14 +548,10 @@ class EsmTest(unittest.TestCase):
         fn, log, _ = self.function(timeout=1, MODE="whole")
         self.send(url, ["fail-%d" % i for i in range(60)])
         m = self.mapping(fn, arn, BatchSize=1)
-        samples = []
-        for _ in range(30):
-            samples.append(esm_status()[m["UUID"]])
-            time.sleep(0.1)
-        erring = [s for s in samples if s["functionErrors"]]
-        self.assertTrue(erring)
         # once the function fails, fewer batches at once (AWS backs off on errors)
-        self.assertLess(min(s["target"] for s in erring), 5)
+        backed = wait_for("back-off", lambda: (lambda s: s["functionErrors"] and s["target"] < 5)(
+            esm_status()[m["UUID"]]), 5)
+        self.assertTrue(backed, esm_status()[m["UUID"]])
         self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])
                          ["LastProcessingResult"], "PROBLEM: Function call failed")
 
