@@ -409,7 +409,7 @@ static batch_t *batch_new(run_t *r)
     b->run = r;
     b->report_failures = r->m->report_failures;
     b->fifo = r->m->fifo;
-    buf_init(&b->payload, 1024);
+    buf_init(&b->payload, 0); /* bounded by fill() at ESM_EVENT_MAX_BYTES */
     buf_append(&b->payload, "{\"Records\":[", 12);
     return b;
 }
