@@ -103,6 +103,8 @@ static sqs_queue_ref_t ref_of(const run_t *r)
 /* ---- runs ----------------------------------------------------------------------------------- */
 
 static void waiter_cb(sqs_waiter_t *w);
+static void read_queue(run_t *r);
+static int limit_of(run_t *r);
 
 /* The mapping's queue and filters as they are now (at creation and after each change). */
 static void run_apply(run_t *r)
@@ -116,6 +118,9 @@ static void run_apply(run_t *r)
                                 : NULL;
     r->access_checked = 0;
     r->hold_until = 0;
+    read_queue(r);
+    r->limit = limit_of(r);
+    r->target = r->target < r->limit ? r->target : r->limit;
 }
 
 static run_t *run_of(lambda_poller_t *p, lambda_esm_t *m)
@@ -382,7 +387,9 @@ static int fill(run_t *r, batch_t *b)
             char *json = json_dumps(rec, JSON_COMPACT);
             json_decref(rec);
             size_t len = strlen(json);
-            if (b->n && b->payload.len + len + 3 > ESM_EVENT_MAX_BYTES) {
+            if (b->ready || (b->n && b->payload.len + len + 3 > ESM_EVENT_MAX_BYTES)) {
+                /* the payload is full: this message and the rest of this receive go back,
+                 * in order (a FIFO group stays in sequence) */
                 b->ready = true;
                 give_back(r, msg->receipt_handle);
             } else {
@@ -409,7 +416,7 @@ static batch_t *batch_new(run_t *r)
     b->run = r;
     b->report_failures = r->m->report_failures;
     b->fifo = r->m->fifo;
-    buf_init(&b->payload, 1024);
+    buf_init(&b->payload, 0); /* bounded by fill() at ESM_EVENT_MAX_BYTES */
     buf_append(&b->payload, "{\"Records\":[", 12);
     return b;
 }
