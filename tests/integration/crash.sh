@@ -21,7 +21,7 @@
 # Then one event source mapping round on the same data dir (esm_crash.py): a
 # function that fsyncs every body it is given, ESM_MESSAGES (default 2000)
 # messages queued, a mapping (BatchSize 10) enabled; once the function has
-# been given a tenth of them (plus a random 0-300 ms), kill -9; restart on D
+# been given its first batch (plus a random 0-200 ms), kill -9; restart on D
 # and wait for the drain: every acknowledged message given to the function at
 # least once (0 lost), the queue empty (nothing stuck), the mapping Enabled.
 # Ends with `crash: N passed, M failed` (N/M count rounds); exits non-zero on
@@ -122,10 +122,10 @@ esm_round() {
     }
     for ((waited = 0; waited < 600; waited++)); do
         got=$(lines_in "$d/processed")
-        [ "$got" -ge $((n / 10)) ] && break
+        [ "$got" -gt 0 ] && break
         sleep 0.05
     done
-    delay_ms=$((RANDOM % 301))
+    delay_ms=$((RANDOM % 201))
     sleep "0.$(printf '%03d' "$delay_ms")"
     kill_server
     echo "  kill -9 with $(lines_in "$d/processed") of $n given to the function"
