@@ -697,16 +697,21 @@ class EsmTest(unittest.TestCase):
 
     def test_state_transitions_and_delete(self):
         url, arn = self.queue()
-        fn, _, _ = self.function()
+        fn, log, _ = self.function()
         m = self.mapping(fn, arn)
         u = self.lam.update_event_source_mapping(UUID=m["UUID"], Enabled=False)
         self.assertEqual(u["State"], "Disabling")
         self.wait_state(m["UUID"], "Disabled")
         g = self.lam.get_event_source_mapping(UUID=m["UUID"])
         self.assertEqual(g["StateTransitionReason"], "USER_INITIATED")
+        self.send(url, ["while-disabled"])
+        time.sleep(1.5)
+        self.assertEqual((self.seen(log), self.depth(url)), ([], 1))  # disabled: not polled
         u = self.lam.update_event_source_mapping(UUID=m["UUID"], Enabled=True)
         self.assertEqual(u["State"], "Enabling")
         self.wait_state(m["UUID"], "Enabled")
+        self.wait_empty(url, 10)
+        self.assertEqual([s[1] for s in self.seen(log)], ["while-disabled"])
         d = self.lam.delete_event_source_mapping(UUID=m["UUID"])
         self.assertEqual(d["State"], "Deleting")
         self.assertEqual(d["UUID"], m["UUID"])
@@ -724,6 +729,11 @@ class EsmTest(unittest.TestCase):
                                     BatchSize=2)[0], "ResourceNotFoundException")
         self.assertEqual(self.lam.list_event_source_mappings(FunctionName=fn)
                          ["EventSourceMappings"], [])
+        self.assertNotIn(m["UUID"], esm_status())
+        self.send(url, ["after-delete"])
+        time.sleep(1.5)
+        self.assertEqual(self.depth(url), 1)  # deleted: nothing polls the queue any more
+        self.assertEqual([s[1] for s in self.seen(log)], ["while-disabled"])
 
     def test_list_and_pagination(self):
         fn, _, fn_arn = self.function()
