@@ -334,6 +334,23 @@ class EsmTest(unittest.TestCase):
         self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])
                          ["LastProcessingResult"], "OK")
 
+    def test_payload_limit_splits_batches(self):
+        # ten 900 KB messages are 9 MB, over the 6 MB a synchronous invocation takes: the
+        # poller sends what fits and the rest follows in order, none lost, none twice
+        url, arn = self.queue()
+        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1048576"})
+        fn, log, _ = self.function(timeout=10)
+        ids = [self.sqs.send_message(QueueUrl=url, MessageBody=("%d-" % i) + "x" * 900000)
+               ["MessageId"] for i in range(10)]
+        self.mapping(fn, arn, BatchSize=10, MaximumBatchingWindowInSeconds=1)
+        self.wait_empty(url, 30)
+        time.sleep(0.5)
+        self.assertEqual(sorted(s[0] for s in self.seen(log)), sorted(ids))
+        calls = self.lines(log)
+        self.assertGreaterEqual(len(calls), 2)
+        for c in calls:
+            self.assertLessEqual(len(json.dumps({"Records": c["records"]})), 6291456)
+
     def test_event_shape(self):
         url, arn = self.queue()
         fn, log, _ = self.function()
