@@ -10,6 +10,7 @@
 #include "sqs/service.h"
 #include "base/b64.h"
 #include "base/xalloc.h"
+#include "base/str.h"
 #include "iam/policy.h"
 
 #include <limits.h>
@@ -244,8 +245,8 @@ static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
         strchr(slash + 1, '/') || strlen(slash + 1) >= sizeof(u->name))
         return aws_error_set(err, 400, "InvalidAddress",
                              "The address %.200s is not valid for this endpoint.", url ? url : "");
-    snprintf(u->account, sizeof(u->account), "%.*s", (int)(slash - p), p);
-    snprintf(u->name, sizeof(u->name), "%s", slash + 1);
+    str_copyn(u->account, sizeof(u->account), p, (size_t)(slash - p));
+    str_copy(u->name, sizeof(u->name), slash + 1);
     return 0;
 }
 
