@@ -111,3 +111,34 @@ void digest_md5_finish(uint8_t out[16])
     if (EVP_DigestFinal_ex(ctxs()->md, out, NULL) != 1)
         fail("MD5 final failed");
 }
+
+struct digest_hmac_key {
+    EVP_MAC_CTX *mac;
+};
+
+digest_hmac_key_t *digest_hmac_key_new(const uint8_t *bytes, size_t key_len)
+{
+    pthread_once(&once, fetch);
+    digest_hmac_key_t *k = xmalloc(sizeof(*k));
+    k->mac = EVP_MAC_CTX_dup(hmac_template);
+    if (!k->mac || EVP_MAC_init(k->mac, bytes, key_len, NULL) != 1)
+        fail("cannot prepare an HMAC key");
+    return k;
+}
+
+void digest_hmac_key_free(digest_hmac_key_t *k)
+{
+    if (!k)
+        return;
+    EVP_MAC_CTX_free(k->mac); /* cleanses the key */
+    free(k);
+}
+
+void digest_hmac_key_run(digest_hmac_key_t *k, const void *msg, size_t n, uint8_t out[32])
+{
+    size_t len = 32;
+    /* No key: the HMAC restarts from the pads hashed at preparation. */
+    if (EVP_MAC_init(k->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(k->mac, msg, n) != 1 ||
+        EVP_MAC_final(k->mac, out, &len, 32) != 1)
+        fail("HMAC failed");
+}
