@@ -58,14 +58,23 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
-/* Case-insensitive equality of (s, n) with the NUL-terminated lower-case word w. */
-static bool word_eq(const char *s, size_t n, const char *w)
+/* Case-insensitive equality of (s, n) with the lower-case word (w, wn). The
+ * lengths first: header names share prefixes ("x-amz-"), and every signed name
+ * is looked for among all of a request's headers. */
+static bool word_eqn(const char *s, size_t n, const char *w, size_t wn)
 {
-    size_t i = 0;
-    for (; i < n && w[i]; i++)
+    if (n != wn)
+        return false;
+    for (size_t i = 0; i < n; i++)
         if (lower(s[i]) != w[i])
             return false;
-    return i == n && w[i] == '\0';
+    return true;
+}
+
+/* word_eqn with the NUL-terminated lower-case word w. */
+static bool word_eq(const char *s, size_t n, const char *w)
+{
+    return word_eqn(s, n, w, strlen(w));
 }
 
 static bool bytes_eq(const char *s, size_t n, const char *w)
@@ -425,6 +434,7 @@ static int canonical_headers(buf_t *out, const sigv4_request_t *req, const char 
             i++;
         if (count >= SIGNED_MAX || copy_str(name, sizeof(name), list + start, i - start) < 0)
             return -1;
+        size_t name_len = strlen(name); /* what buf_puts writes below */
         for (char *c = name; *c; c++)
             *c = lower(*c);
         if (buf_puts(out, name) < 0 || buf_putc(out, ':') < 0)
@@ -432,7 +442,7 @@ static int canonical_headers(buf_t *out, const sigv4_request_t *req, const char 
         bool first = true;
         for (size_t h = 0; h < req->n_headers; h++) {
             const sigv4_header_t *hd = &req->headers[h];
-            if (!word_eq(hd->name, hd->name_len, name))
+            if (!word_eqn(hd->name, hd->name_len, name, name_len))
                 continue;
             if ((!first && buf_putc(out, ',') < 0) || append_value(out, hd->value, hd->value_len))
                 return -1;
