@@ -363,6 +363,7 @@ static int serve_start(server_t *s)
     aws_gateway_add_service(s->gw, iam_sts_gateway(s->sts));
     aws_gateway_add_service(s->gw, lambda_service_gateway(s->lambda));
     aws_gateway_add_service(s->gw, logs_service_gateway(s->logs));
+    aws_gateway_add_status(s->gw, "/_nagare/esm", lambda_service_esm_status, s->lambda);
     http_server_config_t hcfg = {
         .max_header_bytes = 16 * 1024,
         .max_body = 4 * 1024 * 1024,

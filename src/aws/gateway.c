@@ -18,6 +18,7 @@
 #include <time.h>
 
 #define MAX_SERVICES     8
+#define MAX_STATUS       8
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
 #define CALL_POOL_MAX 256
@@ -32,6 +33,12 @@ struct aws_gateway {
     size_t n_services;
     sigv4_key_cache_t *keys;
     uint64_t requests;
+    struct {
+        const char *path;
+        json_t *(*cb)(void *ud);
+        void *ud;
+    } status[MAX_STATUS];
+    size_t n_status;
 };
 
 /* The HTTP server's header view and SigV4's are the same layout: the router
@@ -417,6 +424,16 @@ void aws_call_finish(aws_call_t *c)
 
 /* ---- the path ----------------------------------------------------------- */
 
+/* 200 with doc (taken) as its body. */
+static void respond_json(http_request_t *req, json_t *doc)
+{
+    char *body = json_dumps(doc, JSON_COMPACT);
+    http_header_t h = {"Content-Type", 12, "application/json", 16};
+    http_respond(req, 200, &h, 1, body, strlen(body));
+    free(body);
+    json_decref(doc);
+}
+
 /* GET /_nagare/health: status, request count, and each service's actions
  * (what tools and tests enumerate). Built once per call; it is not hot. */
 static void health(aws_gateway_t *gw, http_request_t *req)
@@ -429,13 +446,27 @@ static void health(aws_gateway_t *gw, http_request_t *req)
             json_array_append_new(actions, json_string(svc->actions[k].name));
         json_object_set_new(services, svc->name, actions);
     }
-    json_t *doc = json_pack("{s:s, s:o, s:I}", "status", "ok", "services", services, "requests",
-                            (json_int_t)gw->requests);
-    char *body = json_dumps(doc, JSON_COMPACT);
-    http_header_t h = {"Content-Type", 12, "application/json", 16};
-    http_respond(req, 200, &h, 1, body, strlen(body));
-    free(body);
-    json_decref(doc);
+    respond_json(req, json_pack("{s:s, s:o, s:I}", "status", "ok", "services", services, "requests",
+                                (json_int_t)gw->requests));
+}
+
+void aws_gateway_add_status(aws_gateway_t *gw, const char *path, json_t *(*cb)(void *ud), void *ud)
+{
+    if (gw->n_status < MAX_STATUS)
+        gw->status[gw->n_status++] = (__typeof__(gw->status[0])){path, cb, ud};
+}
+
+/* GET of a registered /_nagare/ status page; false when path is none of them. */
+static bool status_page(aws_gateway_t *gw, http_request_t *req)
+{
+    for (size_t i = 0; i < gw->n_status; i++) {
+        if (strlen(gw->status[i].path) != req->path_len ||
+            memcmp(req->path, gw->status[i].path, req->path_len))
+            continue;
+        respond_json(req, gw->status[i].cb(gw->status[i].ud));
+        return true;
+    }
+    return false;
 }
 
 /* The client of a waiting call went away: let the service stop waiting. */
@@ -467,6 +498,8 @@ void aws_gateway_request_cb(http_request_t *req, void *ud)
         health(gw, req);
         return;
     }
+    if (req->path_len > 9 && !memcmp(req->path, "/_nagare/", 9) && status_page(gw, req))
+        return;
     aws_call_t *c = call_new(gw);
     c->http = req;
     c->now_ms = clock_wall_ms();

@@ -117,6 +117,9 @@ aws_gateway_t *aws_gateway_new(const aws_gateway_config_t *cfg);
 void aws_gateway_free(aws_gateway_t *gw);
 /* Registers a service (borrowed: it must outlive the gateway). */
 void aws_gateway_add_service(aws_gateway_t *gw, const aws_service_t *svc);
+/* Serves GET `path` (under /_nagare/, unauthenticated, like /_nagare/health) with the JSON
+ * cb(ud) returns (a new reference): services' status pages. path is borrowed. */
+void aws_gateway_add_status(aws_gateway_t *gw, const char *path, json_t *(*cb)(void *ud), void *ud);
 /* The http_request_cb to give the HTTP server (ud = the gateway). */
 void aws_gateway_request_cb(http_request_t *req, void *ud);
 /* The body_limit_cb to give the HTTP server (ud = the gateway). */

@@ -12,6 +12,7 @@
  * resolved version to the executor (exec.h).
  */
 #include "lambda/service.h"
+#include "lambda/api_int.h"
 #include "base/b64.h"
 #include "base/digest.h"
 #include "base/xalloc.h"
@@ -23,10 +24,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SYNC_PAYLOAD_MAX  6291456 /* 6 MB, request and response */
-#define ASYNC_PAYLOAD_MAX 1048576 /* 1 MB (Event) */
-#define LIST_DEFAULT      50
-#define LIST_MAX          10000
+#define SYNC_PAYLOAD_MAX   6291456 /* 6 MB, request and response */
+#define ASYNC_PAYLOAD_MAX  1048576 /* 1 MB (Event) */
+#define CLIENT_CONTEXT_MAX 3583    /* base64 bytes of X-Amz-Client-Context */
+#define LIST_DEFAULT       50
+#define LIST_MAX           10000
 
 static const char *const runtimes[] = {
     "provided.al2023", "provided.al2", "python3.9",  "python3.10", "python3.11",
@@ -66,7 +68,7 @@ static lambda_fn_t *fn_of(aws_call_t *c, lambda_ref_t *ref)
     return lambda_fn_find(reg(c), ref, c->principal.account, c->region, &c->err);
 }
 
-static int validation(aws_call_t *c, const char *what, long long v, const char *constraint)
+int lambda_api_validation(aws_call_t *c, const char *what, long long v, const char *constraint)
 {
     return aws_error_set(&c->err, 400, "ValidationException",
                          "1 validation error detected: Value '%lld' at '%s' failed to satisfy "
@@ -100,7 +102,7 @@ static int res_function_only(aws_call_t *c, buf_t *arn)
     return rc;
 }
 
-static int res_any(aws_call_t *c, buf_t *arn)
+int lambda_api_res_any(aws_call_t *c, buf_t *arn)
 {
     (void)c;
     buf_puts(arn, "*");
@@ -325,16 +327,16 @@ static int apply_config(aws_call_t *c, lambda_conf_t *conf)
                  *m = json_object_get(in, "MemorySize");
     const char *runtime = aws_jstr(in, "Runtime"), *role = aws_jstr(in, "Role");
     if (t && (json_integer_value(t) < 1 || json_integer_value(t) > LAMBDA_TIMEOUT_MAX))
-        return validation(c, "timeout", json_integer_value(t),
-                          json_integer_value(t) < 1
-                              ? "Member must have value greater than or equal to 1"
-                              : "Member must have value less than or equal to 900");
+        return lambda_api_validation(c, "timeout", json_integer_value(t),
+                                     json_integer_value(t) < 1
+                                         ? "Member must have value greater than or equal to 1"
+                                         : "Member must have value less than or equal to 900");
     if (m &&
         (json_integer_value(m) < LAMBDA_MEMORY_MIN || json_integer_value(m) > LAMBDA_MEMORY_MAX))
-        return validation(c, "memorySize", json_integer_value(m),
-                          json_integer_value(m) < LAMBDA_MEMORY_MIN
-                              ? "Member must have value greater than or equal to 128"
-                              : "Member must have value less than or equal to 10240");
+        return lambda_api_validation(c, "memorySize", json_integer_value(m),
+                                     json_integer_value(m) < LAMBDA_MEMORY_MIN
+                                         ? "Member must have value greater than or equal to 128"
+                                         : "Member must have value less than or equal to 10240");
     if (runtime && check_runtime(c, runtime) < 0)
         return -1;
     if (role && (!conf->role || strcmp(role, conf->role)) && check_role(c, role) < 0)
@@ -525,20 +527,20 @@ static int h_get_function_configuration(aws_call_t *c)
     return AWS_CALL_DONE;
 }
 
-static int max_items(aws_call_t *c)
+int lambda_api_max_items(aws_call_t *c, int dflt)
 {
     const json_t *m = json_object_get(c->in, "MaxItems");
     if (!m)
-        return LIST_DEFAULT;
+        return dflt;
     if (json_integer_value(m) < 1 || json_integer_value(m) > LIST_MAX)
-        return validation(c, "maxItems", json_integer_value(m),
-                          "Member must have value less than or equal to 10000");
+        return lambda_api_validation(c, "maxItems", json_integer_value(m),
+                                     "Member must have value less than or equal to 10000");
     return (int)json_integer_value(m);
 }
 
 static int h_list_functions(aws_call_t *c)
 {
-    int max = max_items(c);
+    int max = lambda_api_max_items(c, LIST_DEFAULT);
     const char *marker = aws_jstr(c->in, "Marker");
     bool all =
         aws_jstr(c->in, "FunctionVersion") && !strcmp(aws_jstr(c->in, "FunctionVersion"), "ALL");
@@ -564,7 +566,7 @@ static int h_list_versions(aws_call_t *c)
 {
     lambda_ref_t ref;
     lambda_fn_t *fn = fn_of(c, &ref);
-    int max = max_items(c);
+    int max = lambda_api_max_items(c, LIST_DEFAULT);
     const char *marker = aws_jstr(c->in, "Marker");
     if (!fn || max < 0)
         return AWS_CALL_ERROR;
@@ -736,7 +738,7 @@ static int h_list_aliases(aws_call_t *c)
 {
     lambda_fn_t *fn = alias_fn(c);
     const char *ver = aws_jstr(c->in, "FunctionVersion"), *marker = aws_jstr(c->in, "Marker");
-    int max = max_items(c);
+    int max = lambda_api_max_items(c, LIST_DEFAULT);
     if (!fn || max < 0)
         return AWS_CALL_ERROR;
     json_t *list = json_array();
@@ -765,8 +767,9 @@ static int h_put_function_concurrency(aws_call_t *c)
     if (!fn)
         return AWS_CALL_ERROR;
     if (n < 0)
-        return aws_call_result(validation(c, "reservedConcurrentExecutions", n,
-                                          "Member must have value greater than or equal to 0"));
+        return aws_call_result(
+            lambda_api_validation(c, "reservedConcurrentExecutions", n,
+                                  "Member must have value greater than or equal to 0"));
     if (lambda_fn_set_reserved(reg(c), fn, (int)n, &c->err) < 0)
         return AWS_CALL_ERROR;
     c->out = json_pack("{s:i}", "ReservedConcurrentExecutions", (int)n);
@@ -1048,6 +1051,36 @@ static int payload_of(aws_call_t *c, char **out, size_t *len, size_t max)
     return 0;
 }
 
+/* X-Amz-Client-Context: up to 3,583 bytes of base64 holding a JSON object, which the runtime
+ * gets decoded (Lambda-Runtime-Client-Context). *out NULL when absent. */
+static int client_context_of(aws_call_t *c, char **out)
+{
+    const char *b64 = aws_jstr(c->in, "ClientContext");
+    size_t n = 0, blen = b64 ? strlen(b64) : 0;
+    *out = NULL;
+    if (!b64)
+        return 0;
+    if (blen > CLIENT_CONTEXT_MAX)
+        return aws_error_set(&c->err, 400, "InvalidParameterValueException",
+                             "Client context must be %d bytes or less when base64 encoded",
+                             CLIENT_CONTEXT_MAX);
+    char *p = xmalloc(b64_decoded_max(blen) + 1);
+    json_t *doc = NULL;
+    if (b64_decode(b64, blen, (uint8_t *)p, &n) == 0) {
+        p[n] = 0;
+        doc = json_loadb(p, n, 0, NULL);
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        free(p);
+        return aws_error_set(&c->err, 400, "InvalidRequestContentException",
+                             "Client context must be a valid Base64-encoded JSON object.");
+    }
+    json_decref(doc);
+    *out = p;
+    return 0;
+}
+
 static int h_invoke(aws_call_t *c)
 {
     lambda_ref_t ref;
@@ -1055,17 +1088,22 @@ static int h_invoke(aws_call_t *c)
     const lambda_conf_t *v = fn ? lambda_fn_resolve(fn, ref.qualifier, &c->err) : NULL;
     const char *type = aws_jstr(c->in, "InvocationType");
     bool event = type && !strcmp(type, "Event"), dry = type && !strcmp(type, "DryRun");
-    char *payload;
+    char *payload = NULL, *cc = NULL;
     size_t len;
-    if (!v || payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0)
+    if (!v || client_context_of(c, &cc) < 0 ||
+        payload_of(c, &payload, &len, event ? ASYNC_PAYLOAD_MAX : SYNC_PAYLOAD_MAX) < 0) {
+        free(cc);
         return AWS_CALL_ERROR;
+    }
     if (dry) {
+        free(cc);
         free(payload);
         c->out = json_pack("{s:i}", "StatusCode", 204);
         return AWS_CALL_DONE;
     }
     lambda_exec_t *x = lambda_service_config(svc_of(c))->exec;
     if (!x) {
+        free(cc);
         free(payload);
         return aws_call_result(
             aws_error_set(&c->err, 500, "ServiceException",
@@ -1079,9 +1117,12 @@ static int h_invoke(aws_call_t *c)
                                c->now_ms);
         rc = 0;
     } else {
-        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len,
-                                   log && !strcmp(log, "Tail"), invoke_cb, c, &c->err);
+        /* AWS passes the client context to synchronous invocations only */
+        lambda_invoke_opts_t opts = {log && !strcmp(log, "Tail"), cc};
+        rc = lambda_service_invoke(svc_of(c), fn, ref.qualifier, v, payload, len, &opts, invoke_cb,
+                                   c, &c->err);
     }
+    free(cc);
     free(payload);
     if (rc < 0)
         return AWS_CALL_ERROR;
@@ -1141,8 +1182,9 @@ static int put_eic(aws_call_t *c, bool update)
     if (!fn || !lambda_fn_resolve(fn, ref.qualifier, &c->err))
         return AWS_CALL_ERROR;
     if (r && json_integer_value(r) < 0)
-        return aws_call_result(validation(c, "maximumRetryAttempts", json_integer_value(r),
-                                          "Member must have value greater than or equal to 0"));
+        return aws_call_result(
+            lambda_api_validation(c, "maximumRetryAttempts", json_integer_value(r),
+                                  "Member must have value greater than or equal to 0"));
     if (dc && (dest_of(c, dc, "OnSuccess", &in.on_success) < 0 ||
                dest_of(c, dc, "OnFailure", &in.on_failure) < 0))
         return AWS_CALL_ERROR;
@@ -1221,10 +1263,10 @@ static int h_list_eic(aws_call_t *c)
         return AWS_CALL_ERROR;
     long long max = mi ? json_integer_value(mi) : EIC_LIST_MAX;
     if (max < 1 || max > EIC_LIST_MAX)
-        return aws_call_result(validation(c, "maxItems", max,
-                                          max < 1
-                                              ? "Member must have value greater than or equal to 1"
-                                              : "Member must have value less than or equal to 50"));
+        return aws_call_result(
+            lambda_api_validation(c, "maxItems", max,
+                                  max < 1 ? "Member must have value greater than or equal to 1"
+                                          : "Member must have value less than or equal to 50"));
     size_t n = lambda_eic_list(lambda_service_async(svc_of(c)), fn->account, fn->region, fn->name,
                                all, sizeof(all) / sizeof(all[0]));
     size_t i = marker ? (size_t)strtoul(marker, NULL, 10) : 0;
@@ -1245,15 +1287,21 @@ static int h_list_eic(aws_call_t *c)
 const aws_action_t lambda_actions[] = {
     {"AddPermission", "lambda:AddPermission", res_function, h_add_permission},
     {"CreateAlias", "lambda:CreateAlias", res_function_only, h_create_alias},
+    {"CreateEventSourceMapping", "lambda:CreateEventSourceMapping", lambda_api_res_any,
+     lambda_api_create_esm},
     {"CreateFunction", "lambda:CreateFunction", res_function_only, h_create_function},
+    {"DeleteEventSourceMapping", "lambda:DeleteEventSourceMapping", lambda_api_res_esm,
+     lambda_api_delete_esm},
     {"DeleteAlias", "lambda:DeleteAlias", res_function_only, h_delete_alias},
     {"DeleteFunction", "lambda:DeleteFunction", res_function, h_delete_function},
     {"DeleteFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", res_function,
      h_delete_eic},
     {"DeleteFunctionConcurrency", "lambda:DeleteFunctionConcurrency", res_function_only,
      h_delete_function_concurrency},
-    {"GetAccountSettings", "lambda:GetAccountSettings", res_any, h_get_account_settings},
+    {"GetAccountSettings", "lambda:GetAccountSettings", lambda_api_res_any, h_get_account_settings},
     {"GetAlias", "lambda:GetAlias", res_function_only, h_get_alias},
+    {"GetEventSourceMapping", "lambda:GetEventSourceMapping", lambda_api_res_esm,
+     lambda_api_get_esm},
     {"GetFunction", "lambda:GetFunction", res_function, h_get_function},
     {"GetFunctionConcurrency", "lambda:GetFunctionConcurrency", res_function_only,
      h_get_function_concurrency},
@@ -1264,9 +1312,11 @@ const aws_action_t lambda_actions[] = {
     {"GetPolicy", "lambda:GetPolicy", res_function, h_get_policy},
     {"Invoke", "lambda:InvokeFunction", res_function, h_invoke},
     {"ListAliases", "lambda:ListAliases", res_function_only, h_list_aliases},
+    {"ListEventSourceMappings", "lambda:ListEventSourceMappings", lambda_api_res_any,
+     lambda_api_list_esm},
     {"ListFunctionEventInvokeConfigs", "lambda:ListFunctionEventInvokeConfigs", res_function_only,
      h_list_eic},
-    {"ListFunctions", "lambda:ListFunctions", res_any, h_list_functions},
+    {"ListFunctions", "lambda:ListFunctions", lambda_api_res_any, h_list_functions},
     {"ListTags", "lambda:ListTags", res_tagged, h_list_tags},
     {"ListVersionsByFunction", "lambda:ListVersionsByFunction", res_function_only, h_list_versions},
     {"PublishVersion", "lambda:PublishVersion", res_function_only, h_publish_version},
@@ -1278,6 +1328,8 @@ const aws_action_t lambda_actions[] = {
     {"TagResource", "lambda:TagResource", res_tagged, h_tag_resource},
     {"UntagResource", "lambda:UntagResource", res_tagged, h_untag_resource},
     {"UpdateAlias", "lambda:UpdateAlias", res_function_only, h_update_alias},
+    {"UpdateEventSourceMapping", "lambda:UpdateEventSourceMapping", lambda_api_res_esm,
+     lambda_api_update_esm},
     {"UpdateFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig", res_function,
      h_update_eic},
     {"UpdateFunctionCode", "lambda:UpdateFunctionCode", res_function_only, h_update_function_code},

@@ -199,63 +199,12 @@ void lambda_events_free(lambda_events_t *e)
     free(e);
 }
 
-/* ---- authorization as the execution role -------------------------------------------------- */
-
-static bool may_as(const lambda_events_t *e, const iam_principal_t *p, const char *account,
-                   const char *region, const char *source_arn, const char *action, const char *arn,
-                   const char *policy, buf_t *why)
-{
-    if (!cfg(e)->enforce_iam || !cfg(e)->authz)
-        return true;
-    iam_decision_t d;
-    iam_authz_in_t in = {
-        .who = p,
-        .action = action,
-        .resource = arn,
-        .region = region,
-        .now_ms = clock_wall_ms(),
-        .resource_policy = policy,
-        .source_arn = source_arn,
-        .source_account = account,
-    };
-    iam_authorize(cfg(e)->authz, &in, &d, why);
-    return d.allowed;
-}
-
-static bool may(const lambda_events_t *e, const iam_principal_t *p, const lambda_fn_t *fn,
-                const char *action, const char *arn, const char *policy, buf_t *why)
-{
-    return may_as(e, p, fn->account, fn->region, fn->arn, action, arn, policy, why);
-}
-
 bool lambda_events_may_deliver(lambda_events_t *e, const char *account, const char *region,
                                const char *name, const char *role_arn, const char *arn)
 {
-    iam_principal_t who;
-    char src[200];
-    char *policy = NULL;
-    const char *action = "sqs:SendMessage";
-    sqs_queue_info_t qi = {0};
-    lambda_ref_t ref;
-    aws_error_t err;
-    buf_t why;
-    buf_init(&why, 2048);
-    snprintf(src, sizeof(src), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
-    iam_principal_role_session(&who, account, role_arn, name);
-    if (!strncmp(arn, "arn:aws:lambda:", 15)) {
-        action = "lambda:InvokeFunction";
-        lambda_fn_t *t =
-            lambda_ref_parse(arn, NULL, &ref, &err) == 0
-                ? lambda_fn_find(lambda_service_reg(e->svc), &ref, account, region, &err)
-                : NULL;
-        policy = t ? lambda_policy_render(t, ref.qualifier) : NULL;
-    } else if (cfg(e)->sqs) {
-        sqs_queue_info(sqs_service_engine(cfg(e)->sqs), arn, &qi);
-    }
-    bool ok = may_as(e, &who, account, region, src, action, arn, policy ? policy : qi.policy, &why);
-    free(policy);
-    buf_free(&why);
-    return ok;
+    const char *action =
+        !strncmp(arn, "arn:aws:lambda:", 15) ? "lambda:InvokeFunction" : "sqs:SendMessage";
+    return lambda_service_role_may(e->svc, account, region, name, role_arn, action, arn, NULL);
 }
 
 /* ---- delivery ----------------------------------------------------------------------------- */
@@ -286,7 +235,8 @@ static void to_queue(lambda_events_t *e, const delivery_t *d, const char *arn, c
         dropped(d, arn, "the queue does not exist");
         goto out;
     }
-    if (!may(e, &d->who, d->fn, "sqs:SendMessage", arn, qi.policy, &why)) {
+    if (!lambda_service_role_may(e->svc, d->fn->account, d->fn->region, d->fn->name, d->v->role,
+                                 "sqs:SendMessage", arn, &why)) {
         dropped(d, arn, why.data ? why.data : "access denied");
         goto out;
     }
@@ -320,10 +270,8 @@ static void to_function(lambda_events_t *e, const delivery_t *d, const char *arn
         dropped(d, arn, "the function does not exist");
         goto out;
     }
-    char *policy = lambda_policy_render(target, ref.qualifier);
-    bool ok = may(e, &d->who, d->fn, "lambda:InvokeFunction", arn, policy, &why);
-    free(policy);
-    if (!ok) {
+    if (!lambda_service_role_may(e->svc, d->fn->account, d->fn->region, d->fn->name, d->v->role,
+                                 "lambda:InvokeFunction", arn, &why)) {
         dropped(d, arn, why.data ? why.data : "access denied");
         goto out;
     }
@@ -484,7 +432,7 @@ static void run_event(lambda_events_t *e, lambda_event_t *ev, bool aged)
     }
     run_t *run = xmalloc(sizeof(*run));
     *run = (run_t){e, ev};
-    if (lambda_service_invoke(e->svc, fn, ev->qualifier, v, ev->payload, ev->len, false, result_cb,
+    if (lambda_service_invoke(e->svc, fn, ev->qualifier, v, ev->payload, ev->len, NULL, result_cb,
                               run, &err) < 0) {
         free(run);
         outcome(e, ev,

@@ -68,6 +68,7 @@ typedef struct inv {
     char *payload;
     size_t len;
     char *arn, *version;
+    char *client_context; /* NULL: none */
     bool want_tail, delivered;
     lambda_result_cb cb;
     void *ud;
@@ -294,6 +295,7 @@ static void inv_free(inv_t *v)
     free(v->payload);
     free(v->arn);
     free(v->version);
+    free(v->client_context);
     buf_free(&v->tail);
     free(v);
 }
@@ -401,8 +403,10 @@ static void inst_deliver(inst_t *i)
         {"Lambda-Runtime-Deadline-Ms", 26, deadline, strlen(deadline)},
         {"Lambda-Runtime-Invoked-Function-Arn", 35, v->arn, strlen(v->arn)},
         {"Lambda-Runtime-Trace-Id", 23, trace, strlen(trace)},
+        {"Lambda-Runtime-Client-Context", 29, v->client_context,
+         v->client_context ? strlen(v->client_context) : 0},
     };
-    http_respond(req, 200, h, sizeof(h) / sizeof(h[0]), v->payload, v->len);
+    http_respond(req, 200, h, sizeof(h) / sizeof(h[0]) - !v->client_context, v->payload, v->len);
 }
 
 /* ---- the Runtime API ----------------------------------------------------------------------- */
@@ -1009,7 +1013,7 @@ static void exec_evict_idle(lambda_exec_t *x)
 }
 
 int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void *payload,
-                       size_t len, bool want_log_tail, lambda_result_cb cb, void *ud,
+                       size_t len, const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
                        aws_error_t *err)
 {
     pool_t *p = pool_get(x, fn);
@@ -1022,7 +1026,8 @@ int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void 
     v->len = len;
     v->arn = xstrdup(fn->arn ? fn->arn : "");
     v->version = xstrdup(fn->version ? fn->version : "$LATEST");
-    v->want_tail = want_log_tail;
+    v->want_tail = opts && opts->want_log_tail;
+    v->client_context = opts && opts->client_context ? xstrdup(opts->client_context) : NULL;
     v->cb = cb;
     v->ud = ud;
     buf_init(&v->tail, 0); /* trimmed to TAIL_KEEP by inv_tail_add */
@@ -1034,6 +1039,11 @@ int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void 
     }
     inst_assign(i, v, rc, fn->code_dir);
     return 0;
+}
+
+int lambda_exec_max_concurrency(const lambda_exec_t *x)
+{
+    return x->cfg.max_concurrency;
 }
 
 bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn)

@@ -87,14 +87,23 @@ typedef struct lambda_exec_config {
 /* Creates the executor on loop (cfg copied; its strings too). Free with lambda_exec_shutdown. */
 lambda_exec_t *lambda_exec_new(uv_loop_t *loop, const lambda_exec_config_t *cfg);
 
+typedef struct lambda_invoke_opts { /* per invocation; NULL means all defaults */
+    bool want_log_tail;             /* LogType: Tail */
+    const char *client_context;     /* the decoded ClientContext JSON, passed to the runtime as
+                                       Lambda-Runtime-Client-Context; NULL: none */
+} lambda_invoke_opts_t;
+
 /* Queues one synchronous invocation. -1 with err: TooManyRequestsException (429, "Rate Exceeded."
  * / reserved concurrency reached) when no instance may be started. */
 int lambda_exec_invoke(lambda_exec_t *x, const lambda_fn_spec_t *fn, const void *payload,
-                       size_t len, bool want_log_tail, lambda_result_cb cb, void *ud,
+                       size_t len, const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
                        aws_error_t *err);
 /* True when an idle instance of fn's code id and version would take an invocation now (no
  * cold start). */
 bool lambda_exec_warm(const lambda_exec_t *x, const lambda_fn_spec_t *fn);
+
+/* The account's limit of concurrent executions (--max-concurrency). */
+int lambda_exec_max_concurrency(const lambda_exec_t *x);
 
 /* Retires every instance of a function (deleted, or code/config changed). Idle instances are
  * stopped now; busy ones finish their invocation first, as in AWS. */

@@ -11,6 +11,8 @@
 #define _XOPEN_SOURCE 700
 #include "lambda/service.h"
 #include "lambda/events.h"
+#include "lambda/poller.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -26,6 +28,7 @@
 
 #define LAMBDA_MAX_BODY (72u * 1024 * 1024) /* a 50 MB zip, base64 in JSON */
 #define RECORD_KIND     "lambda-fn"
+#define ESM_KIND        "lambda-esm"
 
 typedef struct hot_seen { /* a hot-reload directory's last fingerprint */
     char *dir;
@@ -39,6 +42,8 @@ struct lambda_service {
     lambda_service_config_t cfg;
     lambda_reg_t *reg;
     lambda_events_t *events; /* asynchronous invocations */
+    lambda_esm_reg_t *esms;  /* event source mappings */
+    lambda_poller_t *poller; /* ...and what runs them */
     char *code_root;         /* <data-dir>/lambda/code, or the temporary directory */
     bool temporary;
     char *policy_scratch; /* resource_info's answer, valid until the next call */
@@ -70,6 +75,29 @@ static void j_del(void *ud, const lambda_fn_t *fn)
     char key[160];
     record_key(fn, key, sizeof(key));
     store_kv_delete(svc->cfg.store, RECORD_KIND, key);
+}
+
+static void esm_put(void *ud, const lambda_esm_t *m)
+{
+    lambda_service_t *svc = ud;
+    size_t len;
+    char *blob = lambda_esm_record(m, &len);
+    store_kv_put(svc->cfg.store, ESM_KIND, m->uuid, blob, len);
+    free(blob);
+}
+
+static void esm_del(void *ud, const lambda_esm_t *m)
+{
+    lambda_service_t *svc = ud;
+    store_kv_delete(svc->cfg.store, ESM_KIND, m->uuid);
+}
+
+static int esm_restore_cb(void *ud, const char *key, const void *blob, size_t len)
+{
+    lambda_service_t *svc = ud;
+    if (lambda_esm_restore(svc->esms, blob, len) < 0)
+        log_warn("lambda: skipping an unreadable event source mapping record (%s)", key);
+    return 0;
 }
 
 typedef struct restore {
@@ -372,6 +400,13 @@ lambda_service_t *lambda_service_new(const lambda_service_config_t *cfg, char *e
     svc->events = lambda_events_new(svc, errbuf, errlen);
     if (!svc->events)
         goto fail;
+    lambda_esm_journal_t ej = {svc, esm_put, esm_del};
+    svc->esms = lambda_esm_reg_new(&ej);
+    svc->poller = lambda_poller_new(svc, svc->esms);
+    if (store_kv_load(cfg->store, ESM_KIND, esm_restore_cb, svc) < 0) {
+        snprintf(errbuf, errlen, "lambda: cannot read the event source mappings");
+        goto fail;
+    }
     svc->gateway = (aws_service_t){"lambda",        &model_lambda, lambda_actions, lambda_n_actions,
                                    LAMBDA_MAX_BODY, svc,           resource_info};
     return svc;
@@ -387,6 +422,8 @@ void lambda_service_free(lambda_service_t *svc)
     if (svc->temporary)
         rmtree(svc->code_root);
     lambda_events_free(svc->events);
+    lambda_poller_free(svc->poller);
+    lambda_esm_reg_free(svc->esms);
     lambda_reg_free(svc->reg);
     while (svc->hot) {
         hot_seen_t *h = svc->hot;
@@ -407,14 +444,71 @@ const aws_service_t *lambda_service_gateway(lambda_service_t *svc)
 void lambda_service_set_exec(lambda_service_t *svc, lambda_exec_t *exec)
 {
     svc->cfg.exec = exec;
-    if (exec)
+    if (exec) {
         lambda_events_start(svc->events, svc->cfg.loop);
+        lambda_poller_start(svc->poller, svc->cfg.loop);
+    }
+}
+
+lambda_esm_reg_t *lambda_service_esms(lambda_service_t *svc)
+{
+    return svc->esms;
+}
+
+void lambda_service_esm_changed(lambda_service_t *svc, lambda_esm_t *m)
+{
+    lambda_poller_kick(svc->poller, m);
+}
+
+json_t *lambda_service_esm_status(void *svc)
+{
+    return lambda_poller_status(((lambda_service_t *)svc)->poller);
 }
 
 void lambda_service_stop(lambda_service_t *svc)
 {
     if (svc && svc->events)
         lambda_events_stop(svc->events);
+    if (svc)
+        lambda_poller_stop(svc->poller);
+}
+
+bool lambda_service_role_may(lambda_service_t *svc, const char *account, const char *region,
+                             const char *name, const char *role_arn, const char *action,
+                             const char *arn, buf_t *why)
+{
+    if (!svc->cfg.enforce_iam || !svc->cfg.authz)
+        return true;
+    iam_principal_t who;
+    char src[200];
+    char *policy = NULL;
+    sqs_queue_info_t qi = {0};
+    lambda_ref_t ref;
+    aws_error_t err;
+    snprintf(src, sizeof(src), "arn:aws:lambda:%s:%s:function:%s", region, account, name);
+    iam_principal_role_session(&who, account, role_arn, name);
+    if (!strncmp(arn, "arn:aws:lambda:", 15)) {
+        lambda_fn_t *t = lambda_ref_parse(arn, NULL, &ref, &err) == 0
+                             ? lambda_fn_find(svc->reg, &ref, account, region, &err)
+                             : NULL;
+        policy = t ? lambda_policy_render(t, ref.qualifier) : NULL;
+    } else if (svc->cfg.sqs) {
+        sqs_queue_info(sqs_service_engine(svc->cfg.sqs), arn, &qi);
+    }
+    iam_decision_t d;
+    iam_authz_in_t in = {
+        .who = &who,
+        .action = action,
+        .resource = arn,
+        .region = region,
+        .now_ms = clock_wall_ms(),
+        .resource_policy = policy ? policy : qi.policy,
+        .source_arn = src,
+        .source_account = account,
+    };
+    iam_authorize(svc->cfg.authz, &in, &d, why);
+    free(policy);
+    return d.allowed;
 }
 
 bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
@@ -437,8 +531,9 @@ void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const 
 }
 
 int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
-                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
-                          lambda_result_cb cb, void *ud, aws_error_t *err)
+                          const lambda_conf_t *v, const void *payload, size_t len,
+                          const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
+                          aws_error_t *err)
 {
     char qarn[240];
     if (!svc->cfg.exec)
@@ -476,7 +571,7 @@ int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const ch
         if (!lambda_exec_warm(svc->cfg.exec, &spec))
             spec.code_id = v->code_id ^ lambda_service_hot_fingerprint(svc, v->hot_dir, true);
     }
-    int rc = lambda_exec_invoke(svc->cfg.exec, &spec, payload, len, tail, cb, ud, err);
+    int rc = lambda_exec_invoke(svc->cfg.exec, &spec, payload, len, opts, cb, ud, err);
     free(dir);
     return rc;
 }

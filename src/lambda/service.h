@@ -14,6 +14,7 @@
 #include "iam/directory.h"
 #include "lambda/exec.h"
 #include "lambda/async.h"
+#include "lambda/esm.h"
 #include "lambda/function.h"
 #include "sqs/service.h"
 #include "store/store.h"
@@ -54,13 +55,21 @@ void lambda_service_stop(lambda_service_t *svc);
  * through the executor; as lambda_exec_invoke (cb never called on -1).
  * ServiceException when there is no executor. */
 int lambda_service_invoke(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
-                          const lambda_conf_t *v, const void *payload, size_t len, bool tail,
-                          lambda_result_cb cb, void *ud, aws_error_t *err);
+                          const lambda_conf_t *v, const void *payload, size_t len,
+                          const lambda_invoke_opts_t *opts, lambda_result_cb cb, void *ud,
+                          aws_error_t *err);
 /* Queues an asynchronous invocation (journaled in the current batch); it runs
  * once the batch is committed. payload copied. */
 void lambda_service_enqueue(lambda_service_t *svc, const lambda_fn_t *fn, const char *qualifier,
                             const char *request_id, const void *payload, size_t len,
                             uint64_t now_ms);
+/* Whether the execution role role_arn of function (account, region, name) may do action on arn
+ * (an SQS queue or a Lambda function; its resource policy counts), as AWS authorizes what Lambda
+ * does for a function: a session of the role, the function as the source. Always true with
+ * --no-iam. why (may be NULL) gets the reason of a denial. */
+bool lambda_service_role_may(lambda_service_t *svc, const char *account, const char *region,
+                             const char *name, const char *role_arn, const char *action,
+                             const char *arn, buf_t *why);
 /* Whether the execution role role_arn of function name may deliver to arn
  * (sqs:SendMessage on a queue, lambda:InvokeFunction on a function). */
 bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, const char *region,
@@ -68,6 +77,13 @@ bool lambda_service_may_deliver(lambda_service_t *svc, const char *account, cons
 /* The asynchronous invocation engine (event invoke configurations). */
 lambda_async_t *lambda_service_async(lambda_service_t *svc);
 
+/* Event source mappings: the registry, and what the API calls after changing one (its State
+ * settles and its settings apply at once). */
+lambda_esm_reg_t *lambda_service_esms(lambda_service_t *svc);
+void lambda_service_esm_changed(lambda_service_t *svc, lambda_esm_t *m);
+/* GET /_nagare/esm (svc is the lambda_service_t): each mapping's concurrency, scaling and
+ * counters; see lambda/poller.h. */
+json_t *lambda_service_esm_status(void *svc);
 /* For api.c. */
 lambda_reg_t *lambda_service_reg(lambda_service_t *svc);
 const lambda_service_config_t *lambda_service_config(const lambda_service_t *svc);

@@ -66,14 +66,18 @@ def handler(event, context):
     print("hello from python")
     return {"echo": event, "fn": context.function_name, "arn": context.invoked_function_arn,
             "left": context.get_remaining_time_in_millis() > 0,
-            "region": os.environ["AWS_REGION"], "key": os.environ["AWS_ACCESS_KEY_ID"][:4]}
+            "region": os.environ["AWS_REGION"], "key": os.environ["AWS_ACCESS_KEY_ID"][:4],
+            "custom": context.client_context.custom if context.client_context else None,
+            "app": context.client_context.client.app_title if context.client_context else None}
 """, 0o644)})
 
 NODE = zip_of({"index.js": ("""
 exports.handler = async (event, context) => {
   if (event.fail) throw new TypeError("node failed");
   console.log("hello from node");
-  return { echo: event, left: context.getRemainingTimeInMillis() > 0 };
+  const out = { echo: event, left: context.getRemainingTimeInMillis() > 0 };
+  if (context.clientContext) out.custom = context.clientContext.custom;
+  return out;
 };
 """, 0o644)})
 
@@ -148,6 +152,22 @@ class InvokeTest(unittest.TestCase):
         log = base64.b64decode(r["LogResult"]).decode()
         self.assertIn("hello from python", log)
         self.assertIn("REPORT RequestId:", log)
+        self.assertEqual((out["custom"], out["app"]), (None, None))
+
+    def test_client_context_reaches_the_handler(self):
+        cc = {"client": {"app_title": "shop"}, "custom": {"tenant": "t-1"}, "env": {}}
+        b64 = base64.b64encode(json.dumps(cc).encode()).decode()
+        r, out = self.invoke(self.function(PY), {}, ClientContext=b64)
+        self.assertEqual((out["custom"], out["app"]), ({"tenant": "t-1"}, "shop"))
+        name = self.function(NODE, runtime="nodejs20.x", handler="index.handler")
+        r, out = self.invoke(name, {}, ClientContext=b64)
+        self.assertEqual(out["custom"], {"tenant": "t-1"})
+        for bad, code in (("not base64!", "InvalidRequestContentException"),
+                          (base64.b64encode(b"[1]").decode(), "InvalidRequestContentException"),
+                          ("A" * 3584, "InvalidParameterValueException")):
+            with self.assertRaises(self.lam.exceptions.ClientError) as e:
+                self.invoke(name, {}, ClientContext=bad)
+            self.assertEqual(e.exception.response["Error"]["Code"], code)
 
     def test_python_error_and_timeout(self):
         name = self.function(PY, Timeout=1)

@@ -152,9 +152,10 @@ static result_t invoke(fixture_t *f, const char *payload)
 {
     result_t r = {0};
     aws_error_t err;
+    lambda_invoke_opts_t tail = {.want_log_tail = true};
     aws_error_clear(&err);
     assert_int_equal(
-        lambda_exec_invoke(f->x, &f->fn, payload, strlen(payload), true, on_result, &r, &err), 0);
+        lambda_exec_invoke(f->x, &f->fn, payload, strlen(payload), &tail, on_result, &r, &err), 0);
     wait_for(f, &r);
     return r;
 }
@@ -420,20 +421,20 @@ static void test_concurrency_limits(void **state)
     aws_error_t err;
     result_t r[4] = {{0}};
     f->fn.reserved = 0; /* reserved 0: throttled, as in AWS */
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, false, on_result, &r[0], &err), -1);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, NULL, on_result, &r[0], &err), -1);
     assert_string_equal(err.code, "TooManyRequestsException");
     assert_int_equal(err.status, 429);
     assert_string_equal(err.message, "Rate Exceeded.");
     f->fn.reserved = 2;
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, false, on_result, &r[0], &err), 0);
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "2", 1, false, on_result, &r[1], &err), 0);
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "3", 1, false, on_result, &r[2], &err), -1);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, NULL, on_result, &r[0], &err), 0);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "2", 1, NULL, on_result, &r[1], &err), 0);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "3", 1, NULL, on_result, &r[2], &err), -1);
     /* another function still has the account's third slot, then the account is full */
     lambda_fn_spec_t g = f->fn;
     g.name = "other";
     g.reserved = -1;
-    assert_int_equal(lambda_exec_invoke(f->x, &g, "3", 1, false, on_result, &r[2], &err), 0);
-    assert_int_equal(lambda_exec_invoke(f->x, &g, "4", 1, false, on_result, &r[3], &err), -1);
+    assert_int_equal(lambda_exec_invoke(f->x, &g, "3", 1, NULL, on_result, &r[2], &err), 0);
+    assert_int_equal(lambda_exec_invoke(f->x, &g, "4", 1, NULL, on_result, &r[3], &err), -1);
     for (int i = 0; i < 3; i++) {
         wait_for(f, &r[i]);
         assert_null(r[i].function_error);
@@ -444,8 +445,8 @@ static void test_concurrency_limits(void **state)
     }
     assert_int_equal(lambda_exec_instances(f->x, ACCOUNT, "us-east-1", "fn"), 2);
     /* warm again: both instances serve, no third is started */
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, false, on_result, &r[0], &err), 0);
-    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "2", 1, false, on_result, &r[1], &err), 0);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "1", 1, NULL, on_result, &r[0], &err), 0);
+    assert_int_equal(lambda_exec_invoke(f->x, &f->fn, "2", 1, NULL, on_result, &r[1], &err), 0);
     wait_for(f, &r[0]);
     wait_for(f, &r[1]);
     result_clear(&r[0]);
