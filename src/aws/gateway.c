@@ -173,7 +173,7 @@ static int route(aws_call_t *c, json_t **form)
     }
     if (!c->svc)
         return aws_error_set(&c->err, 400, "InvalidAction", "No service serves this request.");
-    for (size_t i = 0; c->op && i < c->svc->n_actions; i++)
+    for (size_t i = 0; c->op && !c->action && i < c->svc->n_actions; i++)
         if (!strcmp(c->svc->actions[i].name, c->op->name))
             c->action = &c->svc->actions[i];
     if (!c->action)

@@ -58,14 +58,23 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
-/* Case-insensitive equality of (s, n) with the NUL-terminated lower-case word w. */
-static bool word_eq(const char *s, size_t n, const char *w)
+/* Case-insensitive equality of (s, n) with the lower-case word (w, wn). The
+ * lengths first: header names share prefixes ("x-amz-"), and every signed name
+ * is looked for among all of a request's headers. */
+static bool word_eqn(const char *s, size_t n, const char *w, size_t wn)
 {
-    size_t i = 0;
-    for (; i < n && w[i]; i++)
+    if (n != wn)
+        return false;
+    for (size_t i = 0; i < n; i++)
         if (lower(s[i]) != w[i])
             return false;
-    return i == n && w[i] == '\0';
+    return true;
+}
+
+/* word_eqn with the NUL-terminated lower-case word w. */
+static bool word_eq(const char *s, size_t n, const char *w)
+{
+    return word_eqn(s, n, w, strlen(w));
 }
 
 static bool bytes_eq(const char *s, size_t n, const char *w)
@@ -158,6 +167,7 @@ typedef struct key_slot {
     char region[64];
     char service[64];
     uint8_t key[32];
+    digest_hmac_key_t *hmac; /* key prepared for HMAC (NULL in the spare) */
 } key_slot_t;
 
 struct sigv4_key_cache {
@@ -201,6 +211,8 @@ void sigv4_key_cache_free(sigv4_key_cache_t *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        digest_hmac_key_free(c->slots[i].hmac);
     OPENSSL_cleanse(c, sizeof(*c));
     free(c);
 }
@@ -212,26 +224,36 @@ static uint32_t fnv1a(uint32_t h, const char *s)
     return (h ^ 0xff) * 16777619u; /* separator, so ("ab","c") != ("a","bc") */
 }
 
-const uint8_t *sigv4_key_cache_get(sigv4_key_cache_t *c, const char *secret, const char *date,
-                                   const char *region, const char *service)
+/* The slot holding the signing key of (secret, date, region, service), derived
+ * now if it is not cached. */
+static key_slot_t *slot_get(sigv4_key_cache_t *c, const char *secret, const char *date,
+                            const char *region, const char *service)
 {
     uint32_t h = fnv1a(fnv1a(fnv1a(fnv1a(2166136261u, secret), date), region), service);
     key_slot_t *s = &c->slots[h % CACHE_SLOTS];
     if (s->used && strcmp(s->secret, secret) == 0 && strcmp(s->date, date) == 0 &&
         strcmp(s->region, region) == 0 && strcmp(s->service, service) == 0)
-        return s->key;
+        return s;
     if (strlen(secret) >= sizeof(s->secret) || strlen(date) >= sizeof(s->date) ||
         strlen(region) >= sizeof(s->region) || strlen(service) >= sizeof(s->service))
         s = &c->spare;
     sigv4_signing_key(secret, date, region, service, s->key);
     if (s == &c->spare)
-        return s->key;
+        return s;
+    digest_hmac_key_free(s->hmac);
+    s->hmac = digest_hmac_key_new(s->key, sizeof(s->key));
     s->used = true;
     strcpy(s->secret, secret);
     strcpy(s->date, date);
     strcpy(s->region, region);
     strcpy(s->service, service);
-    return s->key;
+    return s;
+}
+
+const uint8_t *sigv4_key_cache_get(sigv4_key_cache_t *c, const char *secret, const char *date,
+                                   const char *region, const char *service)
+{
+    return slot_get(c, secret, date, region, service)->key;
 }
 
 /* ---- canonical request ------------------------------------------------------------------ */
@@ -412,6 +434,7 @@ static int canonical_headers(buf_t *out, const sigv4_request_t *req, const char 
             i++;
         if (count >= SIGNED_MAX || copy_str(name, sizeof(name), list + start, i - start) < 0)
             return -1;
+        size_t name_len = strlen(name); /* what buf_puts writes below */
         for (char *c = name; *c; c++)
             *c = lower(*c);
         if (buf_puts(out, name) < 0 || buf_putc(out, ':') < 0)
@@ -419,7 +442,7 @@ static int canonical_headers(buf_t *out, const sigv4_request_t *req, const char 
         bool first = true;
         for (size_t h = 0; h < req->n_headers; h++) {
             const sigv4_header_t *hd = &req->headers[h];
-            if (!word_eq(hd->name, hd->name_len, name))
+            if (!word_eqn(hd->name, hd->name_len, name, name_len))
                 continue;
             if ((!first && buf_putc(out, ',') < 0) || append_value(out, hd->value, hd->value_len))
                 return -1;
@@ -502,12 +525,17 @@ static int signature_compute(const sigv4_request_t *req, const sigv4_auth_t *aut
     if (sigv4_string_to_sign(auth, scratch->data, clen, scratch) < 0)
         return -1;
     uint8_t local[32], sig[32];
-    const uint8_t *key = local;
-    if (cache)
-        key = sigv4_key_cache_get(cache, secret, auth->date, auth->region, auth->service);
-    else
-        sigv4_signing_key(secret, auth->date, auth->region, auth->service, local);
-    hmac(key, 32, scratch->data + clen, scratch->len - clen, sig);
+    const char *sts = scratch->data + clen;
+    size_t sts_len = scratch->len - clen;
+    key_slot_t *slot =
+        cache ? slot_get(cache, secret, auth->date, auth->region, auth->service) : NULL;
+    if (slot && slot->hmac) {
+        digest_hmac_key_run(slot->hmac, sts, sts_len, sig);
+    } else {
+        if (!slot)
+            sigv4_signing_key(secret, auth->date, auth->region, auth->service, local);
+        hmac(slot ? slot->key : local, 32, sts, sts_len, sig);
+    }
     hex_encode(sig, 32, hex);
     OPENSSL_cleanse(local, sizeof(local));
     return 0;

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
+#include "base/str.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -186,14 +187,14 @@ static void ctx_build(iam_authz_t *az, const iam_authz_in_t *in, context_t *c)
 static void resource_account(const char *arn, char out[16])
 {
     const char *p = arn;
-    snprintf(out, 16, "%s", strcmp(arn, "*") ? "-" : "");
+    str_copy(out, 16, strcmp(arn, "*") ? "-" : "");
     for (int i = 0; i < 4 && p; i++) {
         p = strchr(p, ':');
         p = p ? p + 1 : NULL;
     }
     const char *end = p ? strchr(p, ':') : NULL;
     if (end && end > p && end - p < 16)
-        snprintf(out, 16, "%.*s", (int)(end - p), p);
+        str_copyn(out, 16, p, (size_t)(end - p));
     /* AWS managed policies (arn:aws:iam::aws:policy/...) belong to no account
      * a caller could be outside of: identity policies alone decide. */
     if (!strcmp(out, "aws"))
@@ -266,7 +267,7 @@ static void reason_of(const iam_verdict_t *v, iam_decision_t *d)
 {
     const char *layer = iam_layer_name(v->layer);
     if (v->effect == IAM_ALLOW && v->layer == IAM_LAYER_ROOT)
-        snprintf(d->reason, sizeof(d->reason), "allowed: the account root in its own account");
+        str_copy(d->reason, sizeof(d->reason), "allowed: the account root in its own account");
     else if (v->effect == IAM_IMPLICIT_DENY)
         snprintf(d->reason, sizeof(d->reason), "denied: no %s allows it", layer);
     else
@@ -284,10 +285,10 @@ static void record(iam_authz_t *az, const iam_authz_in_t *in, const iam_decision
         az->log_n++;
     r->at_ms = in->now_ms;
     r->allowed = d->allowed;
-    snprintf(r->principal, sizeof(r->principal), "%s", in->who->arn);
-    snprintf(r->action, sizeof(r->action), "%s", in->action);
-    snprintf(r->resource, sizeof(r->resource), "%s", in->resource);
-    memcpy(r->reason, d->reason, sizeof(r->reason));
+    str_copy(r->principal, sizeof(r->principal), in->who->arn);
+    str_copy(r->action, sizeof(r->action), in->action);
+    str_copy(r->resource, sizeof(r->resource), in->resource);
+    str_copy(r->reason, sizeof(r->reason), d->reason);
 }
 
 /* Actions AWS documents as needing no permission at all. */
@@ -309,7 +310,7 @@ void iam_authorize(iam_authz_t *az, const iam_authz_in_t *in, iam_decision_t *d,
     if (in->who->kind == IAM_PRINCIPAL_ROOT && !in->resource_policy &&
         !in->resource_policy_compiled && (!account[0] || !strcmp(account, in->who->account))) {
         d->allowed = true;
-        snprintf(d->reason, sizeof(d->reason), "allowed: the account root in its own account");
+        str_copy(d->reason, sizeof(d->reason), "allowed: the account root in its own account");
         record(az, in, d);
         return;
     }

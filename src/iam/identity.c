@@ -2,6 +2,7 @@
 #include "iam/identity.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
+#include "base/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,9 +118,10 @@ static const char *root_lookup(const iam_identity_t *ids, const char *key, iam_p
         if (strcmp(r->key, key) != 0)
             continue;
         p->kind = IAM_PRINCIPAL_ROOT;
-        snprintf(p->account, sizeof(p->account), "%s", r->account);
-        snprintf(p->arn, sizeof(p->arn), "arn:aws:iam::%s:root", r->account);
-        snprintf(p->user_id, sizeof(p->user_id), "%s", r->account);
+        str_copy(p->account, sizeof(p->account), r->account);
+        str_join(p->arn, sizeof(p->arn),
+                 (const char *const[]){"arn:aws:iam::", r->account, ":root", NULL});
+        str_copy(p->user_id, sizeof(p->user_id), r->account);
         return r->secret;
     }
     return NULL;
@@ -131,10 +133,10 @@ static const char *user_lookup(const iam_identity_t *ids, const char *key, iam_p
     if (!ids->users || ids->users(ids->users_ud, key, &u) < 0 || !u.active)
         return NULL;
     p->kind = IAM_PRINCIPAL_USER;
-    snprintf(p->account, sizeof(p->account), "%s", u.account);
-    snprintf(p->arn, sizeof(p->arn), "%s", u.user_arn);
-    snprintf(p->user_id, sizeof(p->user_id), "%s", u.user_id);
-    snprintf(p->name, sizeof(p->name), "%s", u.user_name);
+    str_copy(p->account, sizeof(p->account), u.account);
+    str_copy(p->arn, sizeof(p->arn), u.user_arn);
+    str_copy(p->user_id, sizeof(p->user_id), u.user_id);
+    str_copy(p->name, sizeof(p->name), u.user_name);
     return u.secret;
 }
 
@@ -203,7 +205,7 @@ const char *iam_identity_lookup(iam_identity_t *ids, const char *key, const char
 {
     const char *secret;
     memset(p, 0, sizeof(*p));
-    snprintf(p->access_key, sizeof(p->access_key), "%s", key);
+    str_copy(p->access_key, sizeof(p->access_key), key);
     if (!strncmp(key, "ASIA", 4))
         return session_lookup(ids, key, token, token_len, now_ms, p, err);
     secret = root_lookup(ids, key, p);

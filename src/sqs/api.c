@@ -10,6 +10,7 @@
 #include "sqs/service.h"
 #include "base/b64.h"
 #include "base/xalloc.h"
+#include "base/str.h"
 #include "iam/policy.h"
 
 #include <limits.h>
@@ -244,8 +245,8 @@ static int qurl_parse(const char *url, qurl_t *u, aws_error_t *err)
         strchr(slash + 1, '/') || strlen(slash + 1) >= sizeof(u->name))
         return aws_error_set(err, 400, "InvalidAddress",
                              "The address %.200s is not valid for this endpoint.", url ? url : "");
-    snprintf(u->account, sizeof(u->account), "%.*s", (int)(slash - p), p);
-    snprintf(u->name, sizeof(u->name), "%s", slash + 1);
+    str_copyn(u->account, sizeof(u->account), p, (size_t)(slash - p));
+    str_copy(u->name, sizeof(u->name), slash + 1);
     return 0;
 }
 
@@ -621,6 +622,25 @@ static void result_fields(json_t *o, const sqs_send_result_t *r)
         set_ascii(o, "SequenceNumber", r->sequence_number);
 }
 
+/* {"Id": id} for a batch entry's result. The id came from the decoded request,
+ * which jansson has checked for UTF-8 already; json_pack would parse its format
+ * again for each of the ten entries. */
+static json_t *entry_result(const char *id)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "Id", json_string_nocheck(id ? id : ""));
+    return o;
+}
+
+/* {"Successful": ok, "Failed": failed}, taking both. */
+static json_t *batch_result(json_t *ok, json_t *failed)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "Successful", ok);
+    json_object_set_new_nocheck(o, "Failed", failed);
+    return o;
+}
+
 static json_t *failure(const char *id, const aws_error_t *e)
 {
     return json_pack("{s:s, s:b, s:s, s:s}", "Id", id ? id : "", "SenderFault", e->sender, "Code",
@@ -682,11 +702,11 @@ static int h_send_message_batch(aws_call_t *c)
             json_array_append_new(failed, failure(entries[i].id, &r->err));
             continue;
         }
-        json_t *o = json_pack("{s:s}", "Id", entries[i].id ? entries[i].id : "");
+        json_t *o = entry_result(entries[i].id);
         result_fields(o, r);
         json_array_append_new(ok, o);
     }
-    c->out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    c->out = batch_result(ok, failed);
     rc = 0;
 out:
     scratch_free(s);
@@ -861,9 +881,9 @@ static int handles_batch(aws_call_t *c, handle_fn fn)
         if (out.errs[i].code)
             json_array_append_new(failed, failure(entries[i].id, &out.errs[i]));
         else
-            json_array_append_new(ok, json_pack("{s:s}", "Id", entries[i].id ? entries[i].id : ""));
+            json_array_append_new(ok, entry_result(entries[i].id));
     }
-    c->out = json_pack("{s:o, s:o}", "Successful", ok, "Failed", failed);
+    c->out = batch_result(ok, failed);
     return done(c, 0);
 }
 

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "base/xalloc.h"
+#include "base/str.h"
 
 enum { K_INT, K_BOOL, K_STR, K_ENUM };
 
@@ -321,9 +322,9 @@ int sqs_arn_parse(const char *arn, sqs_arn_t *out)
         (size_t)(c1 - region) >= sizeof(out->region) ||
         (size_t)(c2 - c1 - 1) >= sizeof(out->account) || strlen(c2 + 1) >= sizeof(out->name))
         return -1;
-    snprintf(out->region, sizeof(out->region), "%.*s", (int)(c1 - region), region);
-    snprintf(out->account, sizeof(out->account), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-    snprintf(out->name, sizeof(out->name), "%s", c2 + 1);
+    str_copyn(out->region, sizeof(out->region), region, (size_t)(c1 - region));
+    str_copyn(out->account, sizeof(out->account), c1 + 1, (size_t)(c2 - c1 - 1));
+    str_copy(out->name, sizeof(out->name), c2 + 1);
     return 0;
 }
 

@@ -81,6 +81,9 @@ void *msg_blob(const sqs_msg_t *m, size_t *len)
 {
     buf_t b;
     buf_init(&b, 0);
+    /* One allocation for a message without attributes (the fixed fields, ids
+     * and sender fit in 256 bytes) instead of growing through three or four. */
+    buf_reserve(&b, 256 + m->body_len);
     buf_putc(&b, 'M');
     buf_putc(&b, BLOB_VERSION);
     put_cstr(&b, m->message_id);

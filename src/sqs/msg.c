@@ -655,7 +655,9 @@ static sqs_queue_t *handles_begin(sqs_engine_t *e, const sqs_ctx_t *ctx, const s
     if (entries_check(ids, in->n, in->batch, entry, err) < 0)
         return NULL;
     queue_advance(e, q, ctx->mono_ms);
-    memset(out, 0, sizeof(*out));
+    /* Entry by entry, not a memset: the errors' message buffers are ten KiB. */
+    for (size_t i = 0; i < in->n; i++)
+        aws_error_clear(&out->errs[i]);
     out->n = in->n;
     return q;
 }

@@ -808,7 +808,7 @@ static void db_close(store_t *st)
 /* Configures an open connection: WAL (SQLite recovers a WAL left by a crash by
  * itself), synchronous=FULL, the schema and the statements. 0, -1 for an SQLite
  * error (see sqlite3_errmsg), -2 with the message already in errbuf. */
-static int db_setup(store_t *st, const char *path, char *errbuf, size_t errlen)
+static int db_setup(store_t *st, const char *path, bool fresh, char *errbuf, size_t errlen)
 {
     char mode[16] = "";
     sqlite3_busy_timeout(st->db, 5000);
@@ -817,6 +817,16 @@ static int db_setup(store_t *st, const char *path, char *errbuf, size_t errlen)
      * time); the schema is idempotent and is applied again if a crash
      * interrupts it. Everything after runs with synchronous=FULL. */
     if (sqlite3_exec(st->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    /* A new, empty database becomes WAL by writing its first page in rollback
+     * mode: with the default journal that creates, writes and deletes a
+     * journal file for it (a fifth of the start-up). The page is one write,
+     * which a killed process does either whole or not at all; the journal
+     * would only help against a power cut, which synchronous=OFF does not
+     * protect here anyway. Never for an existing file: leaving WAL there
+     * would checkpoint it. */
+    if (fresh &&
+        sqlite3_exec(st->db, "PRAGMA journal_mode = MEMORY", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
     if (query_one(st->db, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode)) != SQLITE_OK)
         return -1;
@@ -846,9 +856,11 @@ static int db_open(store_t *st, const char *dir, char *errbuf, size_t errlen)
     path = xmalloc(n);
     snprintf(path, n, "%s/nagare.db", dir);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    struct stat sb;
+    bool fresh = stat(path, &sb) < 0 ? errno == ENOENT : sb.st_size == 0;
     int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
     if (rc == SQLITE_OK)
-        rc = db_setup(st, path, errbuf, errlen);
+        rc = db_setup(st, path, fresh, errbuf, errlen);
     if (rc == -2)
         goto out;
     if (rc != 0) {

@@ -1,5 +1,6 @@
 /*
- * test_base — the pieces under src/base: capped buffers, hex, ids, digests, strmap, base64.
+ * test_base — the pieces under src/base: capped buffers, hex, ids, digests, strmap, base64,
+ * bounded string copies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "base/digest.h"
 #include "base/hex.h"
 #include "base/ids.h"
+#include "base/str.h"
 #include "base/strmap.h"
 
 static void test_buf_grows_and_caps(void **state)
@@ -166,6 +168,27 @@ static void test_b64_decode_is_strict(void **state)
         assert_int_equal(b64_decode(bad[i], strlen(bad[i]), buf, &len), -1);
 }
 
+/* str_copy, str_copyn and str_join give what snprintf("%s") gave: truncated, terminated. */
+static void test_str_copies_truncate_like_snprintf(void **state)
+{
+    (void)state;
+    char d[6], ref[6];
+    const char *cases[] = {"", "abc", "abcde", "abcdef", "abcdefghij"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(ref, sizeof(ref), "%s", cases[i]);
+        assert_int_equal(str_copy(d, sizeof(d), cases[i]), strlen(ref));
+        assert_string_equal(d, ref);
+    }
+    assert_int_equal(str_copyn(d, sizeof(d), "xyz", 2), 2);
+    assert_string_equal(d, "xy");
+    assert_int_equal(str_copyn(d, 1, "xyz", 3), 0);
+    assert_string_equal(d, "");
+    assert_int_equal(str_join(d, sizeof(d), (const char *const[]){"ab", "", "cd", NULL}), 4);
+    assert_string_equal(d, "abcd");
+    assert_int_equal(str_join(d, sizeof(d), (const char *const[]){"abc", "def", "g", NULL}), 5);
+    assert_string_equal(d, "abcde");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_digests_match_known_values),
         cmocka_unit_test(test_strmap_matches_model),
         cmocka_unit_test(test_b64_decode_is_strict),
+        cmocka_unit_test(test_str_copies_truncate_like_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

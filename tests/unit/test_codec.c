@@ -234,6 +234,17 @@ static void test_json_validation(void **state)
     json_decref(in);
     assert_int_equal(codec_json_decode(&model_sqs, op, "{", 1, &in, &err), -1);
     assert_string_equal(err.code, "SerializationException");
+    /* Several faults: the first member in the model's order is the one reported, whatever
+     * the order of the request's keys (MessageBody comes before DelaySeconds there). */
+    const char *two = "{\"DelaySeconds\":\"5\",\"QueueUrl\":\"u\"}";
+    assert_int_equal(codec_json_decode(&model_sqs, op, two, strlen(two), &in, &err), -1);
+    assert_string_equal(err.code, "MissingParameter");
+    assert_non_null(strstr(err.message, "MessageBody"));
+    const char *batch = "{\"QueueUrl\":\"u\",\"Entries\":[{\"DelaySeconds\":\"x\",\"Id\":\"a\"}]}";
+    op = model_op_find(&model_sqs, "SendMessageBatch", 16);
+    assert_int_equal(codec_json_decode(&model_sqs, op, batch, strlen(batch), &in, &err), -1);
+    assert_string_equal(err.code, "MissingParameter");
+    assert_non_null(strstr(err.message, "MessageBody"));
 }
 
 static void test_json_encoding(void **state)
