@@ -2,10 +2,10 @@
  * poller — event source mappings at work; see poller.h.
  *
  * One repeating timer (100 ms) settles States, dispatches batches whose
- * batching window closed, retries after throttles and problems, and every
- * tenth turn reads each queue's backlog and rescales. Everything else is
- * driven by events: an engine waiter when a queue gets messages, an
- * invocation's result when a batch slot frees up.
+ * batching window closed, retries after throttles and problems, and once a
+ * second reads each queue's backlog and rescales. An engine waiter that
+ * fires (a queue got messages) runs the timer at once, on the next loop turn;
+ * an invocation's result pumps its mapping directly.
  *
  * A run is the poller's state of one mapping. A mapping deleted while
  * batches are in flight leaves its run behind (m NULL) until they return.
@@ -25,7 +25,7 @@
 
 enum {
     TICK_MS = 100,
-    SCALE_TICKS = 10,        /* rescale every second */
+    SCALE_MS = 1000,         /* rescale every second */
     ACCESS_MS = 1000,        /* the role's permissions are checked again after this */
     PROBLEM_RETRY_MS = 1000, /* a mapping with a problem tries again after this */
     THROTTLE_MIN_MS = 100,
@@ -74,8 +74,8 @@ struct run {
 struct lambda_poller {
     lambda_service_t *svc;
     lambda_esm_reg_t *reg;
-    uv_timer_t *timer; /* NULL until started; freed by its close callback */
-    unsigned ticks;
+    uv_timer_t *timer;  /* NULL until started; freed by its close callback */
+    uint64_t scaled_ms; /* monotonic: the last rescale */
     bool stopping;
     run_t *runs;
 };
@@ -582,11 +582,16 @@ static void pump(run_t *r)
     r->pumping = false;
 }
 
+static void tick_cb(uv_timer_t *t);
+
+/* Messages arrived (or the queue went): the next loop turn pumps, outside the engine call
+ * that woke us (a send, a receive moving messages to this dead-letter queue, a delete). */
 static void waiter_cb(sqs_waiter_t *w)
 {
     run_t *r = w->data;
     r->parked = false;
-    pump(r);
+    if (r->p->timer && !r->p->stopping)
+        uv_timer_start(r->p->timer, tick_cb, 0, TICK_MS);
 }
 
 /* ---- the tick ------------------------------------------------------------------------------- */
@@ -673,7 +678,9 @@ static bool settle(lambda_poller_t *p, lambda_esm_t *m)
 static void tick_cb(uv_timer_t *t)
 {
     lambda_poller_t *p = t->data;
-    bool scale = ++p->ticks % SCALE_TICKS == 0;
+    bool scale = clock_mono_ms() - p->scaled_ms >= SCALE_MS;
+    if (scale)
+        p->scaled_ms = clock_mono_ms();
     lambda_esm_t *m = lambda_esm_first(p->reg);
     while (m) {
         lambda_esm_t *next = lambda_esm_next(p->reg, m);
