@@ -7,11 +7,10 @@
  */
 #include "lambda/cli.h"
 
-#include "aws/sigv4.h"
+#include "aws/client.h"
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
-#include "http/client.h"
 #include "lambda/function.h"
 
 #include <ctype.h>
@@ -19,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <uv.h>
 
 #define CALL_TIMEOUT_MS  ((LAMBDA_TIMEOUT_MAX + 30) * 1000)
 #define PAYLOAD_FILE_MAX (6u << 20) /* the synchronous payload limit */
@@ -28,10 +27,9 @@
 enum { EXIT_FN_ERROR = 1, EXIT_USAGE = 2, EXIT_CALL = 3 };
 
 typedef struct cli {
-    const char *endpoint, *region, *qualifier, *function;
+    const char *endpoint, *qualifier, *function;
     char key[256], secret[256];
-    struct sockaddr_storage addr;
-    char host[256];
+    aws_client_t client;
     buf_t payload;
 } cli_t;
 
@@ -41,25 +39,6 @@ typedef struct reply {
     size_t len;
     char fn_error[128], log_result[HEADER_MAX], error_type[256];
 } reply_t;
-
-static void on_response(http_conn_t *conn, const http_response_t *res, void *arg)
-{
-    reply_t *r = arg;
-    if (res->status == UV_ECANCELED)
-        return;
-    r->status = res->status;
-    r->body = xmemdup(res->body, res->body_len + 1);
-    r->len = res->body_len;
-    http_response_header(res, "X-Amz-Function-Error", r->fn_error, sizeof(r->fn_error));
-    http_response_header(res, "X-Amz-Log-Result", r->log_result, sizeof(r->log_result));
-    http_response_header(res, "X-Amzn-ErrorType", r->error_type, sizeof(r->error_type));
-    http_conn_close(conn, NULL);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    http_conn_close(t->data, NULL);
-}
 
 /* RFC 3986 unreserved characters stay, everything else is %XX (an ARN's ':', "$LATEST"). */
 static void uri_encode(buf_t *b, const char *s)
@@ -73,15 +52,10 @@ static void uri_encode(buf_t *b, const char *s)
     }
 }
 
-static int send_invoke(cli_t *c, http_conn_t *conn, reply_t *r)
+/* The signed Invoke; r->status is the HTTP status or a negative libuv code. */
+static void invoke(cli_t *c, reply_t *r)
 {
-    char date[17], auth[1024];
-    time_t now = time(NULL);
-    struct tm tm;
     buf_t path, query;
-    int rc = UV_EINVAL;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
     buf_init(&path, 0);
     buf_init(&query, 0);
     buf_puts(&path, "/2015-03-31/functions/");
@@ -93,54 +67,29 @@ static int send_invoke(cli_t *c, http_conn_t *conn, reply_t *r)
     }
     const char *ct = "application/json", *type = "RequestResponse", *log = "Tail";
     sigv4_header_t sh[] = {
-        {"Host", 4, c->host, strlen(c->host)},    {"X-Amz-Date", 10, date, strlen(date)},
-        {"Content-Type", 12, ct, strlen(ct)},     {"X-Amz-Invocation-Type", 21, type, strlen(type)},
+        {"Content-Type", 12, ct, strlen(ct)},
+        {"X-Amz-Invocation-Type", 21, type, strlen(type)},
         {"X-Amz-Log-Type", 14, log, strlen(log)},
     };
-    size_t n = sizeof(sh) / sizeof(sh[0]);
-    sigv4_request_t req = {"POST",        path.data, path.len, query.len ? query.data : NULL,
-                           query.len,     sh,        n,        c->payload.data,
-                           c->payload.len};
-    if (sigv4_sign(&req, c->key, c->secret, c->region, "lambda", date, NULL, auth, sizeof(auth)) <
-        0)
-        goto out;
-    http_client_header_t h[8];
-    for (size_t i = 0; i < n; i++)
-        h[i] = (http_client_header_t){sh[i].name, sh[i].value};
-    h[n++] = (http_client_header_t){"Authorization", auth};
-    if (query.len) {
-        buf_putc(&path, '?');
-        buf_append(&path, query.data, query.len);
-    }
-    rc = http_conn_request(conn, "POST", path.data, h, n, c->payload.data, c->payload.len, r);
-out:
+    aws_client_header_t want[] = {
+        {"X-Amz-Function-Error", r->fn_error, sizeof(r->fn_error)},
+        {"X-Amz-Log-Result", r->log_result, sizeof(r->log_result)},
+        {"X-Amzn-ErrorType", r->error_type, sizeof(r->error_type)},
+    };
+    aws_client_request_t rq = {"POST",
+                               "lambda",
+                               path.data,
+                               query.len ? query.data : NULL,
+                               sh,
+                               sizeof(sh) / sizeof(sh[0]),
+                               c->payload.data,
+                               c->payload.len,
+                               CALL_TIMEOUT_MS,
+                               want,
+                               sizeof(want) / sizeof(want[0])};
+    r->status = aws_client_call(&c->client, &rq, &r->body, &r->len);
     buf_free(&path);
     buf_free(&query);
-    return rc;
-}
-
-/* The signed Invoke; r->status is the HTTP status or a negative libuv code. */
-static void invoke(cli_t *c, reply_t *r)
-{
-    uv_loop_t loop;
-    uv_timer_t timer;
-    r->status = UV_ETIMEDOUT;
-    uv_loop_init(&loop);
-    http_conn_t *conn = http_conn_new(&loop, (const struct sockaddr *)&c->addr, on_response);
-    uv_timer_init(&loop, &timer);
-    timer.data = conn;
-    int rc = send_invoke(c, conn, r);
-    if (rc < 0) {
-        r->status = rc;
-        http_conn_close(conn, NULL);
-    } else {
-        uv_timer_start(&timer, on_timeout, CALL_TIMEOUT_MS, 0);
-        uv_unref((uv_handle_t *)&timer);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
 }
 
 /* The payload argument: JSON text, @FILE, or - (stdin). 0 or -1 (reported). */
@@ -208,7 +157,7 @@ static int parse(int argc, char **argv, cli_t *c)
         if (o == 'e')
             c->endpoint = optarg;
         else if (o == 'r')
-            c->region = optarg;
+            c->client.region = optarg;
         else if (o == 'q')
             c->qualifier = optarg;
         else if (o != 'k' || parse_key(c, optarg) < 0)
@@ -256,7 +205,7 @@ int lambda_cli_main(int argc, char **argv)
     reply_t r = {0};
     int rc = EXIT_USAGE;
     c.endpoint = env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
-    c.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    c.client.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
     snprintf(c.key, sizeof(c.key), "test");
     snprintf(c.secret, sizeof(c.secret), "test");
     buf_init(&c.payload, PAYLOAD_FILE_MAX);
@@ -264,7 +213,9 @@ int lambda_cli_main(int argc, char **argv)
         usage();
         goto out;
     }
-    if (http_url_resolve(c.endpoint, &c.addr, c.host, sizeof(c.host)) < 0) {
+    c.client.key = c.key;
+    c.client.secret = c.secret;
+    if (aws_client_init(&c.client, c.endpoint) < 0) {
         fprintf(stderr, "nagare invoke: cannot use endpoint %s (http://host:port expected)\n",
                 c.endpoint);
         goto out;

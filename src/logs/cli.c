@@ -8,26 +8,24 @@
  */
 #include "logs/cli.h"
 
-#include "aws/sigv4.h"
+#include "aws/client.h"
 #include "base/xalloc.h"
-#include "http/client.h"
 
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define CALL_TIMEOUT_MS 10000
 #define FOLLOW_MS       1000
 #define SEEN_MAX        10000
 
 typedef struct cli {
-    const char *endpoint, *region, *key, *secret, *token;
-    struct sockaddr_storage addr;
-    char host[256];
+    const char *endpoint;
+    aws_client_t client;
     char group[600];
     bool follow;
     int64_t last_ts;
@@ -35,79 +33,21 @@ typedef struct cli {
     size_t n_seen;
 } cli_t;
 
-typedef struct reply {
-    int status;
-    char *body;
-} reply_t;
-
-static void on_response(http_conn_t *conn, const http_response_t *res, void *arg)
-{
-    reply_t *r = arg;
-    if (res->status == UV_ECANCELED)
-        return;
-    r->status = res->status;
-    r->body = xstrndup(res->body, res->body_len);
-    http_conn_close(conn, NULL);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    http_conn_close(t->data, NULL);
-}
-
-static int send_call(cli_t *c, http_conn_t *conn, const char *op, const char *body, reply_t *r)
-{
-    char date[17], target[64], auth[1024];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(target, sizeof(target), "Logs_20140328.%s", op);
-    const char *ct = "application/x-amz-json-1.1";
-    sigv4_header_t sh[5] = {
-        {"Host", 4, c->host, strlen(c->host)},
-        {"X-Amz-Date", 10, date, strlen(date)},
-        {"Content-Type", 12, ct, strlen(ct)},
-        {"X-Amz-Target", 12, target, strlen(target)},
-    };
-    size_t n = 4;
-    if (c->token)
-        sh[n++] = (sigv4_header_t){"X-Amz-Security-Token", 20, c->token, strlen(c->token)};
-    sigv4_request_t req = {"POST", "/", 1, NULL, 0, sh, n, body, strlen(body)};
-    if (sigv4_sign(&req, c->key, c->secret, c->region, "logs", date, NULL, auth, sizeof(auth)) < 0)
-        return UV_EINVAL;
-    http_client_header_t h[6];
-    for (size_t i = 0; i < n; i++)
-        h[i] = (http_client_header_t){sh[i].name, sh[i].value};
-    h[n++] = (http_client_header_t){"Authorization", auth};
-    return http_conn_request(conn, "POST", "/", h, n, body, strlen(body), r);
-}
-
 /* One signed call; returns the HTTP status (negative: no response) and the
  * body (caller frees). */
 static int call(cli_t *c, const char *op, const char *body, char **out)
 {
-    uv_loop_t loop;
-    uv_timer_t timer;
-    reply_t r = {UV_ETIMEDOUT, NULL};
-    uv_loop_init(&loop);
-    http_conn_t *conn = http_conn_new(&loop, (const struct sockaddr *)&c->addr, on_response);
-    uv_timer_init(&loop, &timer);
-    timer.data = conn;
-    int rc = send_call(c, conn, op, body, &r);
-    if (rc < 0) {
-        r.status = rc;
-        http_conn_close(conn, NULL);
-    } else {
-        uv_timer_start(&timer, on_timeout, CALL_TIMEOUT_MS, 0);
-        uv_unref((uv_handle_t *)&timer);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    *out = r.body ? r.body : xstrdup("");
-    return r.status;
+    char target[64];
+    snprintf(target, sizeof(target), "Logs_20140328.%s", op);
+    const char *ct = "application/x-amz-json-1.1";
+    sigv4_header_t sh[] = {
+        {"Content-Type", 12, ct, strlen(ct)},
+        {"X-Amz-Target", 12, target, strlen(target)},
+    };
+    aws_client_request_t rq = {"POST",       "logs",          "/",  NULL, sh, 2, body,
+                               strlen(body), CALL_TIMEOUT_MS, NULL, 0};
+    size_t len;
+    return aws_client_call(&c->client, &rq, out, &len);
 }
 
 static bool seen(const cli_t *c, const char *id)
@@ -207,7 +147,7 @@ static int parse(int argc, char **argv, cli_t *c)
         else if (o == 'e')
             c->endpoint = optarg;
         else if (o == 'r')
-            c->region = optarg;
+            c->client.region = optarg;
         else
             return -1;
     }
@@ -227,15 +167,15 @@ int logs_cli_main(int argc, char **argv)
 {
     cli_t c = {0};
     c.endpoint = env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
-    c.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
-    c.key = env_or("AWS_ACCESS_KEY_ID", "test");
-    c.secret = env_or("AWS_SECRET_ACCESS_KEY", "test");
-    c.token = getenv("AWS_SESSION_TOKEN");
+    c.client.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    c.client.key = env_or("AWS_ACCESS_KEY_ID", "test");
+    c.client.secret = env_or("AWS_SECRET_ACCESS_KEY", "test");
+    c.client.token = getenv("AWS_SESSION_TOKEN");
     if (parse(argc, argv, &c) < 0) {
         usage();
         return 2;
     }
-    if (http_url_resolve(c.endpoint, &c.addr, c.host, sizeof(c.host)) < 0) {
+    if (aws_client_init(&c.client, c.endpoint) < 0) {
         fprintf(stderr, "nagare logs: cannot use endpoint %s (http://host:port expected)\n",
                 c.endpoint);
         return 2;
