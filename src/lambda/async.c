@@ -12,6 +12,7 @@
  *           "on_success","on_failure","modified"}
  */
 #include "lambda/async.h"
+#include "lambda/rec.h"
 #include "base/b64.h"
 #include "base/xalloc.h"
 
@@ -374,15 +375,6 @@ char *lambda_eic_record(const lambda_eic_t *c, size_t *len)
     return dump(doc, len);
 }
 
-static int copy_str(char *dst, size_t cap, const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    if (!s || strlen(s) >= cap)
-        return -1;
-    memcpy(dst, s, strlen(s) + 1);
-    return 0;
-}
-
 static json_int_t num(const json_t *o, const char *k)
 {
     return json_integer_value(json_object_get(o, k));
@@ -391,11 +383,11 @@ static json_int_t num(const json_t *o, const char *k)
 static int event_read(const json_t *doc, lambda_event_t *ev)
 {
     const char *b64 = json_string_value(json_object_get(doc, "payload"));
-    if (!b64 || copy_str(ev->request_id, sizeof(ev->request_id), doc, "request_id") < 0 ||
-        copy_str(ev->account, sizeof(ev->account), doc, "account") < 0 ||
-        copy_str(ev->region, sizeof(ev->region), doc, "region") < 0 ||
-        copy_str(ev->name, sizeof(ev->name), doc, "name") < 0 ||
-        copy_str(ev->qualifier, sizeof(ev->qualifier), doc, "qualifier") < 0 ||
+    if (!b64 || lambda_rec_str(ev->request_id, sizeof(ev->request_id), doc, "request_id") < 0 ||
+        lambda_rec_str(ev->account, sizeof(ev->account), doc, "account") < 0 ||
+        lambda_rec_str(ev->region, sizeof(ev->region), doc, "region") < 0 ||
+        lambda_rec_str(ev->name, sizeof(ev->name), doc, "name") < 0 ||
+        lambda_rec_str(ev->qualifier, sizeof(ev->qualifier), doc, "qualifier") < 0 ||
         num(doc, "id") <= 0 || num(doc, "attempts") < 0 || num(doc, "throttles") < 0)
         return -1;
     ev->payload = xmalloc(b64_decoded_max(strlen(b64)) + 1);
@@ -435,11 +427,13 @@ int lambda_async_restore_eic(lambda_async_t *as, const void *blob, size_t len)
     lambda_eic_in_t in = {(int)num(doc, "max_retry"), (int)num(doc, "max_age"), NULL, NULL, false};
     aws_error_t err;
     int rc = -1;
-    if (!json_is_object(doc) || copy_str(c->account, sizeof(c->account), doc, "account") < 0 ||
-        copy_str(c->region, sizeof(c->region), doc, "region") < 0 ||
-        copy_str(c->name, sizeof(c->name), doc, "name") < 0 ||
-        copy_str(c->qualifier, sizeof(c->qualifier), doc, "qualifier") < 0 || !c->qualifier[0] ||
-        eic_check(&in, &err) < 0 || eic_find(as, c->account, c->region, c->name, c->qualifier)) {
+    if (!json_is_object(doc) ||
+        lambda_rec_str(c->account, sizeof(c->account), doc, "account") < 0 ||
+        lambda_rec_str(c->region, sizeof(c->region), doc, "region") < 0 ||
+        lambda_rec_str(c->name, sizeof(c->name), doc, "name") < 0 ||
+        lambda_rec_str(c->qualifier, sizeof(c->qualifier), doc, "qualifier") < 0 ||
+        !c->qualifier[0] || eic_check(&in, &err) < 0 ||
+        eic_find(as, c->account, c->region, c->name, c->qualifier)) {
         eic_free(c);
         goto out;
     }

@@ -6,6 +6,7 @@
  * fields.
  */
 #include "lambda/esm.h"
+#include "lambda/rec.h"
 #include "base/ids.h"
 #include "base/xalloc.h"
 
@@ -362,14 +363,6 @@ char *lambda_esm_record(const lambda_esm_t *m, size_t *len)
     return s;
 }
 
-static bool copy_str(char *dst, size_t cap, const char *s)
-{
-    if (!s || strlen(s) >= cap)
-        return false;
-    memcpy(dst, s, strlen(s) + 1);
-    return true;
-}
-
 int lambda_esm_restore(lambda_esm_reg_t *r, const void *blob, size_t len)
 {
     json_t *o = json_loadb(blob, len, 0, NULL), *filters = NULL;
@@ -391,11 +384,11 @@ int lambda_esm_restore(lambda_esm_reg_t *r, const void *blob, size_t len)
         return -1;
     }
     lambda_esm_t *m = xcalloc(1, sizeof(*m));
-    bool ok = copy_str(m->uuid, sizeof(m->uuid), uuid) &&
-              copy_str(m->account, sizeof(m->account), account) &&
-              copy_str(m->region, sizeof(m->region), region) &&
-              copy_str(m->name, sizeof(m->name), name) &&
-              copy_str(m->qualifier, sizeof(m->qualifier), qualifier);
+    bool ok = lambda_rec_str(m->uuid, sizeof(m->uuid), o, "uuid") == 0 &&
+              lambda_rec_str(m->account, sizeof(m->account), o, "account") == 0 &&
+              lambda_rec_str(m->region, sizeof(m->region), o, "region") == 0 &&
+              lambda_rec_str(m->name, sizeof(m->name), o, "name") == 0 &&
+              lambda_rec_str(m->qualifier, sizeof(m->qualifier), o, "qualifier") == 0;
     m->source_arn = xstrdup(source);
     m->function_arn = xstrdup(function);
     m->fifo = fifo;

@@ -14,6 +14,7 @@
  * would not accept. fuzz/fuzz_lambda_restore.c drives the reader.
  */
 #include "lambda/function.h"
+#include "lambda/rec.h"
 #include "base/xalloc.h"
 
 #include <jansson.h>
@@ -79,7 +80,7 @@ static char *opt_dup(const json_t *o, const char *k)
     return s ? xstrdup(s) : NULL;
 }
 
-static int copy_str(char *dst, size_t cap, const json_t *o, const char *k)
+int lambda_rec_str(char *dst, size_t cap, const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     if (!s || strlen(s) >= cap)
@@ -94,10 +95,10 @@ static int conf_read(const json_t *o, lambda_conf_t *c)
     const char *k;
     json_t *v;
     if (!json_is_object(o) || !json_is_object(env) ||
-        copy_str(c->version, sizeof(c->version), o, "version") < 0 ||
-        copy_str(c->code_sha256, sizeof(c->code_sha256), o, "sha") < 0 ||
-        copy_str(c->revision_id, sizeof(c->revision_id), o, "revision") < 0 ||
-        copy_str(c->source_revision, sizeof(c->source_revision), o, "source") < 0)
+        lambda_rec_str(c->version, sizeof(c->version), o, "version") < 0 ||
+        lambda_rec_str(c->code_sha256, sizeof(c->code_sha256), o, "sha") < 0 ||
+        lambda_rec_str(c->revision_id, sizeof(c->revision_id), o, "revision") < 0 ||
+        lambda_rec_str(c->source_revision, sizeof(c->source_revision), o, "source") < 0)
         return -1;
     c->runtime = opt_dup(o, "runtime");
     c->role = opt_dup(o, "role");
@@ -139,7 +140,7 @@ static int aliases_read(const json_t *arr, lambda_fn_t *fn)
         al->version = opt_dup(a, "version");
         al->description = opt_dup(a, "description");
         if (!al->name || !al->version || !al->description || !lambda_name_valid(al->name) ||
-            copy_str(al->revision_id, sizeof(al->revision_id), a, "revision") < 0)
+            lambda_rec_str(al->revision_id, sizeof(al->revision_id), a, "revision") < 0)
             return -1;
     }
     return 0;
@@ -188,10 +189,12 @@ static int fn_read(const json_t *doc, lambda_fn_t *fn)
     const json_t *tags = json_object_get(doc, "tags");
     size_t i;
     json_t *v;
-    if (copy_str(fn->account, sizeof(fn->account), doc, "account") < 0 ||
-        copy_str(fn->region, sizeof(fn->region), doc, "region") < 0 ||
-        copy_str(fn->name, sizeof(fn->name), doc, "name") < 0 || !lambda_name_valid(fn->name) ||
-        copy_str(fn->policy_revision, sizeof(fn->policy_revision), doc, "policy_revision") < 0 ||
+    if (lambda_rec_str(fn->account, sizeof(fn->account), doc, "account") < 0 ||
+        lambda_rec_str(fn->region, sizeof(fn->region), doc, "region") < 0 ||
+        lambda_rec_str(fn->name, sizeof(fn->name), doc, "name") < 0 ||
+        !lambda_name_valid(fn->name) ||
+        lambda_rec_str(fn->policy_revision, sizeof(fn->policy_revision), doc, "policy_revision") <
+            0 ||
         !json_is_array(versions) || !json_is_array(aliases) || !json_is_array(stmts) ||
         !json_is_object(tags))
         return -1;
