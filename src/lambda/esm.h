@@ -26,7 +26,6 @@
 #define ESM_WINDOW_MAX          300 /* MaximumBatchingWindowInSeconds */
 #define ESM_MAX_CONCURRENCY_MIN 2   /* ScalingConfig.MaximumConcurrency */
 #define ESM_MAX_CONCURRENCY_MAX 1000
-#define ESM_LIST_MAX            10000
 
 typedef enum lambda_esm_state {
     ESM_CREATING,
